@@ -1,0 +1,119 @@
+import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  // The pre-1.21 name that DRUM's dashboards query; written beside the stable one.
+  SEMATTRS_HTTP_STATUS_CODE as ATTR_HTTP_STATUS_CODE,
+} from '@opentelemetry/semantic-conventions';
+
+/**
+ * Set to `true` on the span of a request whose connection closed before the response was complete.
+ *
+ * @category Attributes
+ */
+export const ATTR_DRUM_REQUEST_ABORTED = 'drum.request.aborted';
+
+/** `error.type` for an exception that is neither an `Error` nor carries a usable constructor name. */
+const OTHER_ERROR_TYPE = '_OTHER';
+
+/** The default span name: `<prefix>.<METHOD> <route template>`, e.g. `drum.POST /predict/`. */
+export function defaultSpanName(prefix: string, method: string, routeTemplate: string): string {
+  return `${prefix}.${method} ${routeTemplate}`;
+}
+
+/** A route as routing-controllers registers it with Express, as the low-cardinality template text. */
+export function routeTemplate(route: string | RegExp): string {
+  return typeof route === 'string' ? route : String(route);
+}
+
+/** The path of a request target: what precedes `?` or `#`. */
+export function urlPath(target: string): string {
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
+  const fragment = path.indexOf('#');
+  return fragment === -1 ? path : path.slice(0, fragment);
+}
+
+/** The attributes every action span starts with. */
+export function requestAttributes(method: string, route: string, target: string): Attributes {
+  return {
+    [ATTR_HTTP_REQUEST_METHOD]: method,
+    [ATTR_HTTP_ROUTE]: route,
+    [ATTR_URL_PATH]: urlPath(target),
+  };
+}
+
+/** What the end of a request tells its span. */
+export interface RequestOutcome {
+  /** The status code the client received, or `undefined` when no response head was sent. */
+  readonly statusCode: number | undefined;
+  /** Whether the connection closed before the response was complete. */
+  readonly aborted: boolean;
+  /** Whether the action threw or rejected, and with what. */
+  readonly failed: boolean;
+  readonly error: unknown;
+}
+
+/**
+ * Sets the status attributes and the span status for a finished request: ERROR only for 5xx (4xx stays
+ * UNSET, as the HTTP conventions require of SERVER spans), with `error.type` and one `exception` event
+ * when the action's own exception produced the 5xx.
+ */
+export function applyOutcome(span: Span, outcome: RequestOutcome): void {
+  const { statusCode } = outcome;
+  if (statusCode !== undefined) {
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+    span.setAttribute(ATTR_HTTP_STATUS_CODE, statusCode);
+  }
+  if (outcome.aborted) span.setAttribute(ATTR_DRUM_REQUEST_ABORTED, true);
+  if (statusCode === undefined || statusCode < 500) return;
+  if (outcome.failed) {
+    span.setAttribute(ATTR_ERROR_TYPE, errorType(outcome.error));
+    recordException(span, outcome.error);
+  } else {
+    span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
+  }
+  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(outcome.error) });
+}
+
+/** `error.type` for an exception: its class name, or `_OTHER`. */
+export function errorType(error: unknown): string {
+  if (error instanceof Error) {
+    const name = safely(() => error.constructor?.name);
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  return OTHER_ERROR_TYPE;
+}
+
+function errorMessage(error: unknown): string | undefined {
+  const message = safely(() => (error instanceof Error ? error.message : typeof error === 'string' ? error : undefined));
+  return typeof message === 'string' ? message : undefined;
+}
+
+function recordException(span: Span, error: unknown): void {
+  if (error instanceof Error) {
+    const message = errorMessage(error);
+    const stack = safely(() => error.stack);
+    span.recordException({
+      name: errorType(error),
+      message: message ?? '',
+      stack: typeof stack === 'string' ? stack : undefined,
+    });
+  } else if (typeof error === 'string') {
+    span.recordException(error);
+  } else {
+    span.recordException({ name: OTHER_ERROR_TYPE, message: safely(() => String(error)) ?? '' });
+  }
+}
+
+/** Runs a getter of untrusted code (a hostile `message` getter, a throwing `toString`): never throws. */
+function safely<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
