@@ -1,0 +1,35 @@
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { createExpressServer, type RoutingControllersOptions } from 'routing-controllers';
+
+/** A routing-controllers app listening on an ephemeral loopback port. */
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** Builds the routes for `controllers` and listens on 127.0.0.1:0. */
+export async function startServer(options: RoutingControllersOptions): Promise<RunningServer> {
+  const app = createExpressServer(options);
+  // Express logs every error routing-controllers forwards to it; the tests assert on responses instead.
+  app.set('env', 'test');
+  return listen(app);
+}
+
+/** Listens with any request listener (an Express app) on 127.0.0.1:0. */
+export async function listen(app: (...args: never[]) => void): Promise<RunningServer> {
+  const server = (app as unknown as { listen(port: number, host: string): Server }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,420 @@
+import 'reflect-metadata';
+import test from 'ava';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { IsInt, IsString, Min } from 'class-validator';
+import type { Request, Response } from 'express';
+import {
+  Authorized,
+  Body,
+  Get,
+  HeaderParam,
+  HttpCode,
+  HttpError,
+  JsonController,
+  OnNull,
+  OnUndefined,
+  Param,
+  Post,
+  QueryParam,
+  Req,
+  Res,
+  UseBefore,
+  UseInterceptor,
+  type Action,
+} from 'routing-controllers';
+import { instrumentControllers, NoTrace, Traced } from '../src';
+import { startServer, type RunningServer } from './helpers/server';
+import { captureDiag, finishedSpans, registerTracing, spanNamed } from './helpers/tracing';
+
+const { exporter } = registerTracing();
+const diagRecords = captureDiag();
+const tracer = trace.getTracer('test-handlers');
+
+class PredictRequest {
+  @IsString()
+  model!: string;
+
+  @IsInt()
+  @Min(1)
+  rows!: number;
+}
+
+class TeapotError extends HttpError {
+  constructor() {
+    super(418, 'I am a teapot');
+  }
+}
+
+function requireApiKey(request: Request, response: Response, next: () => void): void {
+  if (request.headers['x-api-key'] === 'let-me-in') next();
+  else response.status(401).json({ message: 'missing api key' });
+}
+
+@JsonController()
+@Traced()
+class PredictionController {
+  private readonly greeting = 'hello';
+
+  @Post('/predict/')
+  @Traced({ name: 'drum.invocations', attributes: { 'drum.kind': 'predict' } })
+  async predict(@Body() body: PredictRequest) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    tracer.startActiveSpan('model.score', (span) => span.end());
+    return { predictions: Array.from({ length: body.rows }, () => body.model), body: body instanceof PredictRequest };
+  }
+
+  @Get('/models/:id')
+  model(@Param('id') id: number, @QueryParam('verbose') verbose: boolean, @HeaderParam('x-trace-me') header: string) {
+    return { id, idType: typeof id, verbose, header, greeting: this.greeting };
+  }
+
+  @Post('/created/')
+  @HttpCode(201)
+  created() {
+    return { created: true };
+  }
+
+  @Get('/null/')
+  nothing() {
+    return null;
+  }
+
+  @Get('/null-on/')
+  @OnNull(202)
+  nothingAccepted() {
+    return null;
+  }
+
+  @Get('/undefined/')
+  missing() {
+    return undefined;
+  }
+
+  @Get('/undefined-on/')
+  @OnUndefined(204)
+  missingNoContent() {
+    return undefined;
+  }
+
+  @Get('/teapot/')
+  teapot() {
+    throw new TeapotError();
+  }
+
+  @Get('/throws/')
+  throws() {
+    throw new TypeError('model exploded');
+  }
+
+  @Get('/rejects/')
+  async rejects() {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    throw new RangeError('async failure');
+  }
+
+  @Get('/raw/')
+  raw(@Req() request: Request, @Res() response: Response) {
+    response.status(203).json({ url: request.url });
+    return response;
+  }
+
+  @Get('/slow/')
+  async slow() {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { slow: true };
+  }
+
+  @Get('/intercepted/')
+  @UseInterceptor((_action: Action, result: { value: number }) => ({ value: result.value * 2 }))
+  intercepted() {
+    return { value: 21 };
+  }
+
+  @Get('/authorized/')
+  @Authorized('admin')
+  authorized() {
+    return { ok: true };
+  }
+
+  @Get('/quiet/')
+  @NoTrace()
+  quiet() {
+    tracer.startActiveSpan('inside.quiet', (span) => span.end());
+    return { quiet: true };
+  }
+}
+
+@JsonController('/secure')
+@UseBefore(requireApiKey)
+class SecureController {
+  @Get('/data/')
+  data() {
+    return { secret: false };
+  }
+}
+
+@NoTrace()
+@JsonController()
+class HealthController {
+  @Get('/ping/')
+  ping() {
+    tracer.startActiveSpan('inside.ping', (span) => span.end());
+    return { message: 'OK' };
+  }
+
+  @Get('/traced-health/')
+  @Traced()
+  tracedHealth() {
+    return { message: 'OK' };
+  }
+}
+
+let server: RunningServer;
+
+test.before(async () => {
+  const controllers = [PredictionController, SecureController, HealthController];
+  const same = instrumentControllers(controllers);
+  if (same !== controllers) throw new Error('instrumentControllers must return its argument');
+  instrumentControllers(controllers); // a second call must change nothing
+  server = await startServer({
+    controllers,
+    authorizationChecker: (action: Action, roles: string[]) =>
+      roles.includes('admin') && action.request.headers['x-role'] === 'admin',
+  });
+});
+
+test.after.always(async () => {
+  await server?.close();
+});
+
+test.beforeEach(() => {
+  exporter.reset();
+  diagRecords.length = 0;
+});
+
+async function request(path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${server.url}${path}`, init);
+  const text = await response.text();
+  const json = response.headers.get('content-type')?.startsWith('application/json') && text !== '';
+  return { status: response.status, body: json ? JSON.parse(text) : text };
+}
+
+function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  return request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+function drumSpans(spans: readonly ReadableSpan[]): ReadableSpan[] {
+  return spans.filter((span) => span.instrumentationScope.name === 'drum-otel');
+}
+
+test.serial('a traced action gets one SERVER span named by its @Traced name, with request and status attributes', async (t) => {
+  const response = await postJson('/predict/?debug=1', { model: 'iris', rows: 2 }, {
+    'X-DataRobot-Consumer-Id': 'user-42',
+    'X-DataRobot-Consumer-Type': 'service',
+  });
+  t.deepEqual(response, { status: 200, body: { predictions: ['iris', 'iris'], body: true } });
+  const spans = await finishedSpans(exporter, 2);
+  t.is(spans.length, 2);
+  const span = spanNamed(spans, 'drum.invocations');
+  t.is(span.kind, SpanKind.SERVER);
+  t.deepEqual(span.attributes, {
+    'http.request.method': 'POST',
+    'http.route': '/predict/',
+    'url.path': '/predict/',
+    'gen_ai.request.consumer_id': 'user-42',
+    'gen_ai.request.consumer_type': 'service',
+    'drum.kind': 'predict',
+    'http.response.status_code': 200,
+    'http.status_code': 200,
+  });
+  t.is(span.status.code, SpanStatusCode.UNSET);
+  t.is(span.parentSpanContext, undefined);
+  t.is(span.instrumentationScope.name, 'drum-otel');
+});
+
+test.serial('the span covers the whole async action, and spans started after an await are its children', async (t) => {
+  await postJson('/predict/', { model: 'iris', rows: 1 });
+  const spans = await finishedSpans(exporter, 2);
+  const server = spanNamed(spans, 'drum.invocations');
+  const child = spanNamed(spans, 'model.score');
+  t.is(child.spanContext().traceId, server.spanContext().traceId);
+  t.is(child.parentSpanContext?.spanId, server.spanContext().spanId);
+  t.true(hrTimeToNanos(server.endTime) >= hrTimeToNanos(child.endTime));
+  t.true(hrTimeToNanos(server.startTime) <= hrTimeToNanos(child.startTime));
+});
+
+test.serial('the default name is drum.<METHOD> <route template>, never the raw URL; @Param/@QueryParam/@HeaderParam and this still work', async (t) => {
+  const response = await request('/models/17?verbose=true', { headers: { 'x-trace-me': 'yes' } });
+  t.deepEqual(response.body, { id: 17, idType: 'number', verbose: true, header: 'yes', greeting: 'hello' });
+  const [span] = await finishedSpans(exporter, 1);
+  t.is(span.name, 'drum.GET /models/:id');
+  t.is(span.attributes['http.route'], '/models/:id');
+  t.is(span.attributes['url.path'], '/models/17');
+});
+
+test.serial('class-validator rejects an invalid @Body() DTO with 400, and the span says 400 without ERROR', async (t) => {
+  const response = await postJson('/predict/', { model: 'iris', rows: 0 });
+  t.is(response.status, 400);
+  const spans = await finishedSpans(exporter, 1);
+  t.is(spans.length, 1);
+  t.is(spans[0].attributes['http.response.status_code'], 400);
+  t.is(spans[0].attributes['http.status_code'], 400);
+  t.is(spans[0].status.code, SpanStatusCode.UNSET);
+  t.is(spans[0].attributes['error.type'], undefined);
+  t.deepEqual(spans[0].events, []);
+});
+
+const statusCases: { path: string; method?: string; status: number; headers?: Record<string, string> }[] = [
+  { path: '/created/', method: 'POST', status: 201 },
+  { path: '/null/', status: 204 },
+  { path: '/null-on/', status: 202 },
+  { path: '/undefined/', status: 404 },
+  { path: '/undefined-on/', status: 204 },
+  { path: '/teapot/', status: 418 },
+  { path: '/raw/', status: 203 },
+  { path: '/intercepted/', status: 200 },
+  { path: '/authorized/', status: 403, headers: { 'x-role': 'guest' } },
+  { path: '/authorized/', status: 200, headers: { 'x-role': 'admin' } },
+  { path: '/secure/data/', status: 401 },
+  { path: '/secure/data/', status: 200, headers: { 'x-api-key': 'let-me-in' } },
+];
+
+for (const { path, method = 'GET', status, headers } of statusCases) {
+  test.serial(`${method} ${path} ${JSON.stringify(headers ?? {})}: the span holds the ${status} the client received`, async (t) => {
+    const response = await fetch(`${server.url}${path}`, { method, headers });
+    await response.arrayBuffer();
+    t.is(response.status, status);
+    const spans = await finishedSpans(exporter, 1);
+    t.is(spans.length, 1);
+    t.is(spans[0].attributes['http.response.status_code'], status);
+    t.is(spans[0].attributes['http.status_code'], status);
+    t.is(spans[0].status.code, SpanStatusCode.UNSET);
+    t.is(spans[0].name, `drum.${method} ${path}`);
+  });
+}
+
+test.serial('an interceptor still transforms the result of a traced action', async (t) => {
+  t.deepEqual(await request('/intercepted/'), { status: 200, body: { value: 42 } });
+});
+
+for (const [path, errorType, message] of [
+  ['/throws/', 'TypeError', 'model exploded'],
+  ['/rejects/', 'RangeError', 'async failure'],
+] as const) {
+  test.serial(`an exception from ${path} gives 500, ERROR status, error.type ${errorType} and one exception event`, async (t) => {
+    const response = await request(path);
+    t.is(response.status, 500);
+    const [span, ...others] = await finishedSpans(exporter, 1);
+    t.deepEqual(others, []);
+    t.is(span.attributes['http.response.status_code'], 500);
+    t.is(span.attributes['error.type'], errorType);
+    t.deepEqual(span.status, { code: SpanStatusCode.ERROR, message });
+    t.is(span.events.length, 1);
+    t.is(span.events[0].name, 'exception');
+    t.is(span.events[0].attributes?.['exception.type'], errorType);
+    t.is(span.events[0].attributes?.['exception.message'], message);
+    t.regex(String(span.events[0].attributes?.['exception.stacktrace']), new RegExp(`^${errorType}: ${message}\\n\\s+at `));
+  });
+}
+
+test.serial('@NoTrace() on a class: no span, and spans its code starts are not recorded', async (t) => {
+  t.deepEqual(await request('/ping/?probe=1'), { status: 200, body: { message: 'OK' } });
+  t.deepEqual(await request('/ping/'), { status: 200, body: { message: 'OK' } });
+  t.deepEqual(await finishedSpans(exporter, 1, 200), []);
+});
+
+test.serial('@NoTrace() on a method of a traced class: no span for it', async (t) => {
+  t.deepEqual(await request('/quiet/'), { status: 200, body: { quiet: true } });
+  t.deepEqual(await finishedSpans(exporter, 1, 200), []);
+});
+
+test.serial("@Traced() on a method beats its class's @NoTrace()", async (t) => {
+  await request('/traced-health/');
+  const spans = await finishedSpans(exporter, 1);
+  t.deepEqual(spans.map((span) => span.name), ['drum.GET /traced-health/']);
+});
+
+test.serial('a request that matches no action gets no drum span', async (t) => {
+  const response = await request('/no-such-route/');
+  t.is(response.status, 404);
+  t.deepEqual(await finishedSpans(exporter, 1, 200), []);
+});
+
+test.serial('the parent comes from a W3C traceparent header', async (t) => {
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const parentId = 'b7ad6b7169203331';
+  await request('/models/1', { headers: { traceparent: `00-${traceId}-${parentId}-01` } });
+  const [span] = await finishedSpans(exporter, 1);
+  t.is(span.spanContext().traceId, traceId);
+  t.is(span.parentSpanContext?.spanId, parentId);
+  t.is(span.parentSpanContext?.isRemote, true);
+  t.is(span.kind, SpanKind.SERVER);
+});
+
+test.serial('a malformed traceparent starts a new trace and the request is served', async (t) => {
+  const response = await request('/models/2', { headers: { traceparent: '00-zzzz-not-a-trace-01' } });
+  t.is(response.status, 200);
+  const [span] = await finishedSpans(exporter, 1);
+  t.is(span.parentSpanContext, undefined);
+  t.regex(span.spanContext().traceId, /^[0-9a-f]{32}$/);
+  t.not(span.spanContext().traceId, '0'.repeat(32));
+});
+
+test.serial('a client that aborts mid-request: the span ends exactly once, marked aborted, with no status code sent', async (t) => {
+  const controller = new AbortController();
+  const pending = fetch(`${server.url}/slow/`, { signal: controller.signal });
+  setTimeout(() => controller.abort(), 50);
+  await t.throwsAsync(pending, { any: true, name: 'AbortError' });
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const spans = await finishedSpans(exporter, 1);
+  t.is(spans.length, 1);
+  t.is(spans[0].name, 'drum.GET /slow/');
+  t.is(spans[0].attributes['drum.request.aborted'], true);
+  t.is(spans[0].attributes['http.response.status_code'], undefined);
+  t.is(spans[0].status.code, SpanStatusCode.UNSET);
+});
+
+test.serial('200 concurrent requests each get their own span, attributes and children', async (t) => {
+  const count = 200;
+  const responses = await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      postJson('/predict/', { model: `m${index}`, rows: 1 }, { 'x-datarobot-consumer-id': `consumer-${index}` }),
+    ),
+  );
+  t.true(responses.every((response, index) => JSON.stringify(response.body) === JSON.stringify({ predictions: [`m${index}`], body: true })));
+  const spans = await finishedSpans(exporter, 2 * count);
+  t.is(spans.length, 2 * count);
+  const servers = spans.filter((span) => span.name === 'drum.invocations');
+  const children = spans.filter((span) => span.name === 'model.score');
+  t.is(servers.length, count);
+  t.deepEqual(
+    new Set(servers.map((span) => span.attributes['gen_ai.request.consumer_id'])),
+    new Set(Array.from({ length: count }, (_, index) => `consumer-${index}`)),
+  );
+  const serverIds = new Set(servers.map((span) => span.spanContext().spanId));
+  const parentIds = children.map((span) => span.parentSpanContext?.spanId);
+  t.is(new Set(parentIds).size, count);
+  t.true(parentIds.every((id) => id !== undefined && serverIds.has(id)));
+  t.deepEqual(drumSpans(spans).length, count);
+});
+
+test.serial('instrumenting twice gave one span per request, not two', async (t) => {
+  await request('/models/3');
+  const spans = await finishedSpans(exporter, 1);
+  t.is(spans.length, 1);
+});
+
+test.serial('nothing was reported through diag on the normal paths', async (t) => {
+  await request('/models/4');
+  await finishedSpans(exporter, 1);
+  t.deepEqual(diagRecords, []);
+});
+
+function hrTimeToNanos([seconds, nanos]: [number, number]): bigint {
+  return BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
+}
