@@ -57,7 +57,7 @@ interface ActionPlan {
   readonly traced: boolean;
   /** The route as routing-controllers registers it with Express (route prefix included). */
   readonly expressPath: string | RegExp;
-  /** The Express route method key: `get`, `post`, ..., or `_all`. */
+  /** The action's method as Express names it: `get`, `post`, ..., or `all`. */
   readonly routeMethod: string;
   readonly route: string;
   /** The span name for requests whose method is the action's own (`undefined` for `@All`). */
@@ -233,7 +233,7 @@ function planAction(settings: Settings, controller: Function, controllerRoute: s
   };
   const expressPath = ActionMetadata.appendBaseRoute(settings.routePrefix, fullRoute(controllerRoute, args.route));
   const route = routeTemplate(expressPath);
-  const routeMethod = args.type === 'all' ? '_all' : args.type.toLowerCase();
+  const routeMethod = args.type.toLowerCase();
   const tracedSettings = decision.traced ? decision.settings : { name: undefined, attributes: {} };
   return {
     where,
@@ -243,7 +243,7 @@ function planAction(settings: Settings, controller: Function, controllerRoute: s
     routeMethod,
     route,
     spanName:
-      tracedSettings.name ?? (routeMethod === '_all' ? undefined : defaultSpanName(settings.spanNamePrefix, args.type.toUpperCase(), route)),
+      tracedSettings.name ?? (routeMethod === 'all' ? undefined : defaultSpanName(settings.spanNamePrefix, args.type.toUpperCase(), route)),
     fixedName: tracedSettings.name,
     attributes: tracedSettings.attributes,
     hasAttributes: Object.keys(tracedSettings.attributes).length > 0,
@@ -314,13 +314,19 @@ function requestMiddleware(settings: Settings, controller: Function, plans: read
 
 function matchPlan(settings: Settings, controller: Function, plans: readonly ActionPlan[], route: ExpressRoute): ActionPlan {
   const path = routeTemplate(route.path);
-  const match = plans.find((plan) => route.methods[plan.routeMethod] === true && routeTemplate(plan.expressPath) === path);
+  const match = plans.find((plan) => routeServesMethod(route, plan.routeMethod) && routeTemplate(plan.expressPath) === path);
   if (match !== undefined) return match;
   diag.warn(
     `drum-otel: no action of ${controller.name} has the route ${path}; is routePrefix ` +
       `(${JSON.stringify(settings.routePrefix)}) the one given to routing-controllers? Requests on it are not traced.`,
   );
   return { ...plans[0], traced: false, where: `${controller.name} ${path}` };
+}
+
+/** Whether an Express route serves an action's method; `app.all()` registers a route with every method. */
+function routeServesMethod(route: ExpressRoute, routeMethod: string): boolean {
+  if (routeMethod !== 'all') return route.methods[routeMethod] === true;
+  return route.methods._all === true || Object.keys(route.methods).length > 1;
 }
 
 type Traceable = { [REQUEST_TRACE]?: RequestTrace };

@@ -1,0 +1,287 @@
+import 'reflect-metadata';
+import test from 'ava';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { All, Controller, Get, JsonController, Post } from 'routing-controllers';
+import { instrumentControllers, NoTrace, Traced, type InstrumentOptions } from '../src';
+import { startServer } from './helpers/server';
+import { captureDiag, finishedSpans, registerTracing } from './helpers/tracing';
+
+const { exporter } = registerTracing();
+const diagRecords = captureDiag();
+
+test.beforeEach(() => {
+  exporter.reset();
+  diagRecords.length = 0;
+});
+
+/** Instruments `controllers` with `options`, serves them with `routing`, sends one request, returns its spans. */
+async function oneRequest(
+  controllers: Function[],
+  options: InstrumentOptions,
+  path: string,
+  init: RequestInit = {},
+  routing: { routePrefix?: string } = {},
+) {
+  instrumentControllers(controllers, options);
+  const server = await startServer({ controllers, ...routing });
+  try {
+    const response = await fetch(`${server.url}${path}`, init);
+    const body = await response.text();
+    return { status: response.status, body, spans: await finishedSpans(exporter, 1, 300) };
+  } finally {
+    await server.close();
+  }
+}
+
+test.serial('routePrefix and a controller route are part of the span name and http.route', async (t) => {
+  @JsonController('/models')
+  class PrefixedController {
+    @Get('/:id/versions/:version')
+    version() {
+      return { ok: true };
+    }
+  }
+  const { status, spans } = await oneRequest([PrefixedController], { routePrefix: '/api' }, '/api/models/7/versions/2', {}, { routePrefix: '/api' });
+  t.is(status, 200);
+  t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route'], span.attributes['url.path']]), [
+    ['drum.GET /api/models/:id/versions/:version', '/api/models/:id/versions/:version', '/api/models/7/versions/2'],
+  ]);
+  t.deepEqual(diagRecords, []);
+});
+
+test.serial('a routePrefix that differs from routing-controllers\' is reported through diag, not silently mis-named', async (t) => {
+  @JsonController()
+  class MismatchController {
+    @Get('/mismatch/')
+    get() {
+      return { ok: true };
+    }
+  }
+  const { status, spans } = await oneRequest([MismatchController], { routePrefix: '/v1' }, '/v2/mismatch/', {}, { routePrefix: '/v2' });
+  t.is(status, 200);
+  t.deepEqual(spans, []);
+  t.is(diagRecords.length, 1);
+  t.is(diagRecords[0].level, 'warn');
+  t.regex(diagRecords[0].message, /MismatchController has the route \/v2\/mismatch\/; is routePrefix \("\/v1"\)/);
+});
+
+test.serial('spanNamePrefix replaces drum in the default name', async (t) => {
+  @Controller()
+  class PrefixNameController {
+    @Post('/score')
+    score() {
+      return 'scored';
+    }
+  }
+  const { body, spans } = await oneRequest([PrefixNameController], { spanNamePrefix: 'model' }, '/score', { method: 'POST' });
+  t.is(body, 'scored');
+  t.deepEqual(spans.map((span) => span.name), ['model.POST /score']);
+});
+
+test.serial('traceUndecorated: false leaves undecorated actions untraced but keeps @Traced ones', async (t) => {
+  @JsonController()
+  class MixedController {
+    @Get('/plain/')
+    plain() {
+      return {};
+    }
+
+    @Get('/marked/')
+    @Traced()
+    marked() {
+      return {};
+    }
+  }
+  const plain = await oneRequest([MixedController], { traceUndecorated: false }, '/plain/');
+  t.deepEqual(plain.spans, []);
+  const server = await startServer({ controllers: [MixedController] });
+  try {
+    await fetch(`${server.url}/marked/`).then((response) => response.text());
+    t.deepEqual((await finishedSpans(exporter, 1)).map((span) => span.name), ['drum.GET /marked/']);
+  } finally {
+    await server.close();
+  }
+});
+
+test.serial('an undecorated action in an undecorated class is traced by default', async (t) => {
+  @JsonController()
+  class UndecoratedController {
+    @Get('/undecorated/')
+    get() {
+      return {};
+    }
+  }
+  const { spans } = await oneRequest([UndecoratedController], {}, '/undecorated/');
+  t.deepEqual(spans.map((span) => [span.name, span.kind]), [['drum.GET /undecorated/', SpanKind.SERVER]]);
+});
+
+test.serial('captureRequestHeaders records listed headers as string[] and redacts credentials', async (t) => {
+  @JsonController()
+  class CaptureController {
+    @Get('/capture/')
+    get() {
+      return {};
+    }
+  }
+  const { spans } = await oneRequest(
+    [CaptureController],
+    { captureRequestHeaders: ['X-Request-Id', 'authorization', 'x-session-token', 'cookie', 'x-absent', 'x-api-key'] },
+    '/capture/',
+    {
+      headers: {
+        'x-request-id': 'req-1',
+        authorization: 'Bearer sk-live-123',
+        'x-session-token': 'tok-456',
+        cookie: 'session=abc',
+        'x-api-key': 'key-789',
+      },
+    },
+  );
+  const captured = Object.fromEntries(Object.entries(spans[0].attributes).filter(([key]) => key.startsWith('http.request.header.')));
+  t.deepEqual(captured, {
+    'http.request.header.x-request-id': ['req-1'],
+    'http.request.header.authorization': ['[REDACTED]'],
+    'http.request.header.x-session-token': ['[REDACTED]'],
+    'http.request.header.cookie': ['[REDACTED]'],
+    'http.request.header.x-api-key': ['[REDACTED]'],
+  });
+  const everything = JSON.stringify([spans[0].name, spans[0].attributes, spans[0].events]);
+  for (const secret of ['sk-live-123', 'tok-456', 'session=abc', 'key-789']) t.false(everything.includes(secret), secret);
+});
+
+test.serial('headerAttributes replaces the identity headers; requestHook and responseHook see the span, request and response', async (t) => {
+  @JsonController()
+  class HookController {
+    @Get('/hooks/')
+    get() {
+      return {};
+    }
+  }
+  const seen: string[] = [];
+  const { spans } = await oneRequest(
+    [HookController],
+    {
+      headerAttributes: (headers) => ({ 'tenant.id': String(headers['x-tenant']) }),
+      requestHook: (span: Span, request: IncomingMessage) => {
+        seen.push(`request ${request.url}`);
+        span.setAttribute('hook.request', true);
+      },
+      responseHook: (span: Span, response: ServerResponse) => {
+        seen.push(`response ${response.statusCode}`);
+        span.setAttribute('hook.response', response.statusCode);
+      },
+    },
+    '/hooks/?a=1',
+    { headers: { 'x-tenant': 'acme', 'x-datarobot-consumer-id': 'not-used' } },
+  );
+  t.deepEqual(seen, ['request /hooks/?a=1', 'response 200']);
+  t.is(spans[0].attributes['tenant.id'], 'acme');
+  t.is(spans[0].attributes['gen_ai.request.consumer_id'], undefined);
+  t.is(spans[0].attributes['hook.request'], true);
+  t.is(spans[0].attributes['hook.response'], 200);
+});
+
+test.serial('hooks and headerAttributes that throw are reported through diag; the request and span are unharmed', async (t) => {
+  @JsonController()
+  class ThrowingHookController {
+    @Get('/throwing-hooks/')
+    get() {
+      return { fine: true };
+    }
+  }
+  const { status, body, spans } = await oneRequest(
+    [ThrowingHookController],
+    {
+      headerAttributes: () => {
+        throw new Error('header boom');
+      },
+      requestHook: () => {
+        throw new Error('request boom');
+      },
+      responseHook: () => {
+        throw new Error('response boom');
+      },
+    },
+    '/throwing-hooks/',
+  );
+  t.is(status, 200);
+  t.is(body, '{"fine":true}');
+  t.is(spans.length, 1);
+  t.is(spans[0].attributes['http.response.status_code'], 200);
+  t.deepEqual(
+    diagRecords.map((record) => [record.level, record.message, (record.args[0] as Error).message]),
+    [
+      ['error', 'drum-otel: headerAttributes of ThrowingHookController.get threw; the request goes on', 'header boom'],
+      ['error', 'drum-otel: requestHook of ThrowingHookController.get threw; the request goes on', 'request boom'],
+      ['error', 'drum-otel: responseHook threw; the request goes on', 'response boom'],
+    ],
+  );
+});
+
+test.serial('headerAttributes returning a non-object is reported and ignored', async (t) => {
+  @JsonController()
+  class GarbageController {
+    @Get('/garbage/')
+    get() {
+      return {};
+    }
+  }
+  const { status, spans } = await oneRequest([GarbageController], { headerAttributes: () => 42 as never }, '/garbage/');
+  t.is(status, 200);
+  t.is(spans[0].attributes['http.route'], '/garbage/');
+  t.deepEqual(diagRecords.map((record) => record.message), ['drum-otel: headerAttributes returned 42, not an object; ignored']);
+});
+
+test.serial('decorators on a base class apply to the actions a subclass inherits', async (t) => {
+  @Traced({ attributes: { 'drum.layer': 'base' } })
+  class BaseController {
+    @Get('/inherited/')
+    inherited() {
+      return { from: 'base' };
+    }
+
+    @Get('/inherited-quiet/')
+    @NoTrace()
+    quiet() {
+      return { from: 'base' };
+    }
+  }
+  @JsonController()
+  class ChildController extends BaseController {}
+
+  instrumentControllers([ChildController]);
+  const server = await startServer({ controllers: [ChildController] });
+  try {
+    t.is(await fetch(`${server.url}/inherited/`).then((response) => response.text()), '{"from":"base"}');
+    t.is(await fetch(`${server.url}/inherited-quiet/`).then((response) => response.text()), '{"from":"base"}');
+    const spans = await finishedSpans(exporter, 1);
+    t.deepEqual(spans.map((span) => [span.name, span.attributes['drum.layer']]), [['drum.GET /inherited/', 'base']]);
+  } finally {
+    await server.close();
+  }
+});
+
+test.serial('an @All action is named with the method of each request', async (t) => {
+  @Controller()
+  class CatchAllController {
+    @Traced()
+    @All('/any/')
+    any() {
+      return 'any';
+    }
+  }
+  instrumentControllers([CatchAllController]);
+  const server = await startServer({ controllers: [CatchAllController] });
+  try {
+    await fetch(`${server.url}/any/`, { method: 'DELETE' }).then((response) => response.text());
+    await fetch(`${server.url}/any/`, { method: 'PUT' }).then((response) => response.text());
+    const spans = await finishedSpans(exporter, 2);
+    t.deepEqual(spans.map((span) => [span.name, span.attributes['http.request.method']]), [
+      ['drum.DELETE /any/', 'DELETE'],
+      ['drum.PUT /any/', 'PUT'],
+    ]);
+  } finally {
+    await server.close();
+  }
+});
