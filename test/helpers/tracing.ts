@@ -1,12 +1,12 @@
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { diag, DiagLogLevel, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
-/** A real SDK provider, registered globally (context manager + W3C propagator), exporting to memory. */
-export function registerTracing(): { provider: NodeTracerProvider; exporter: InMemorySpanExporter } {
+/** A real SDK provider, registered globally (context manager + the given or W3C propagator), exporting to memory. */
+export function registerTracing(propagator?: TextMapPropagator): { provider: NodeTracerProvider; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  provider.register();
+  provider.register({ propagator });
   return { provider, exporter };
 }
 
