@@ -76,7 +76,8 @@ export function applyOutcome(span: Span, outcome: RequestOutcome): void {
   } else {
     span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
   }
-  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(outcome.error) });
+  const message = outcome.failed ? errorMessage(outcome.error) : undefined;
+  span.setStatus(message === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message });
 }
 
 /** `error.type` for an exception: its class name, or `_OTHER`. */
