@@ -53,19 +53,18 @@ type HeaderLookup = (headers: RequestHeaders, lowerCaseName: string) => unknown;
  * ```
  */
 export function extractRequestHeaders(headers: RequestHeaders): Attributes {
-  return identityAttributes(headers, anyCaseHeader);
+  return addIdentityAttributes(headers, anyCaseHeader, {});
 }
 
 /**
- * {@link extractRequestHeaders} for headers known to have lower-case names, as Node's `req.headers` has:
- * the per-request default, which never scans the header names.
+ * Adds what {@link extractRequestHeaders} would return to `attributes`, for headers known to have lower-case
+ * names as Node's `req.headers` has: the per-request default, which never scans the header names.
  */
-export function extractLowerCaseRequestHeaders(headers: RequestHeaders): Attributes {
-  return identityAttributes(headers, lowerCaseHeader);
+export function addLowerCaseIdentityAttributes(headers: RequestHeaders, attributes: Attributes): Attributes {
+  return addIdentityAttributes(headers, lowerCaseHeader, attributes);
 }
 
-function identityAttributes(headers: RequestHeaders, lookup: HeaderLookup): Attributes {
-  const attributes: Attributes = {};
+function addIdentityAttributes(headers: RequestHeaders, lookup: HeaderLookup, attributes: Attributes): Attributes {
   if (headers === null || typeof headers !== 'object') return attributes;
   for (const [header, attribute] of IDENTITY_HEADERS) {
     const value = headerText(lookup(headers, header));

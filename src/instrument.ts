@@ -15,7 +15,7 @@ import { ActionMetadata, getMetadataArgsStorage, type Action } from 'routing-con
 import { decisionFor, decoratedMethods, type TracingDecision } from './decorators';
 import {
   captureRequestHeaders,
-  extractLowerCaseRequestHeaders,
+  addLowerCaseIdentityAttributes,
   prepareHeaderCaptures,
   type HeaderCapture,
 } from './headers';
@@ -43,8 +43,8 @@ interface Settings {
   readonly routePrefix: string;
   readonly spanNamePrefix: string;
   readonly traceUndecorated: boolean;
-  readonly headerAttributes: HeaderAttributes;
-  readonly customHeaderAttributes: boolean;
+  /** The user's `headerAttributes`; without one, the identity headers are read straight into the attributes. */
+  readonly headerAttributes: HeaderAttributes | undefined;
   readonly headerCaptures: readonly HeaderCapture[];
   readonly requestHook: RequestHook | undefined;
   readonly responseHook: ResponseHook | undefined;
@@ -164,8 +164,7 @@ function resolveSettings(options: InstrumentOptions): Settings {
     routePrefix,
     spanNamePrefix,
     traceUndecorated,
-    headerAttributes: options.headerAttributes ?? extractLowerCaseRequestHeaders,
-    customHeaderAttributes: options.headerAttributes !== undefined,
+    headerAttributes: options.headerAttributes,
     headerCaptures: prepareHeaderCaptures(options.captureRequestHeaders),
     requestHook: options.requestHook,
     responseHook: options.responseHook,
@@ -357,14 +356,22 @@ function spanNameFor(settings: Settings, plan: ActionPlan, method: string): stri
 function startAttributes(settings: Settings, plan: ActionPlan, request: RoutedRequest, method: string): Attributes {
   const attributes = requestAttributes(method, plan.route, request.originalUrl ?? request.url ?? '');
   const headers = request.headers;
-  const fromHeaders = settings.customHeaderAttributes
-    ? contain('headerAttributes', plan, () => settings.headerAttributes(headers))
-    : settings.headerAttributes(headers);
-  if (fromHeaders !== null && typeof fromHeaders === 'object') Object.assign(attributes, fromHeaders);
-  else if (fromHeaders !== undefined) diag.error(`drum-otel: headerAttributes returned ${String(fromHeaders)}, not an object; ignored`);
+  if (settings.headerAttributes === undefined) addLowerCaseIdentityAttributes(headers, attributes);
+  else addCustomHeaderAttributes(settings.headerAttributes, plan, headers, attributes);
   if (settings.headerCaptures.length > 0) captureRequestHeaders(headers, settings.headerCaptures, attributes);
   if (plan.hasAttributes) Object.assign(attributes, plan.attributes);
   return attributes;
+}
+
+function addCustomHeaderAttributes(
+  headerAttributes: HeaderAttributes,
+  plan: ActionPlan,
+  headers: IncomingMessage['headers'],
+  attributes: Attributes,
+): void {
+  const computed = contain('headerAttributes', plan, () => headerAttributes(headers));
+  if (computed !== null && typeof computed === 'object') Object.assign(attributes, computed);
+  else if (computed !== undefined) diag.error(`drum-otel: headerAttributes returned ${String(computed)}, not an object; ignored`);
 }
 
 function endRequestTrace(this: ServerResponse): void {
@@ -404,6 +411,8 @@ function overrideActionCall(args: ActionArgs): void {
   args.methodOverride = function drumOtelAction(actionMetadata, action, params) {
     const requestTrace = (action.response as Traceable | undefined)?.[REQUEST_TRACE];
     if (requestTrace === undefined) return callUntraced(call, actionMetadata, action, params);
+    // Without a body parser between them, the middleware's context is still the active one.
+    if (context.active() === requestTrace.context) return callTraced(call, requestTrace, actionMetadata, action, params);
     return context.with(requestTrace.context, callTraced, undefined, call, requestTrace, actionMetadata, action, params);
   };
   Object.defineProperty(args, OVERRIDDEN, { value: true });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   captureRequestHeaders,
-  extractLowerCaseRequestHeaders,
+  addLowerCaseIdentityAttributes,
   extractRequestHeaders,
   isCredentialHeader,
   prepareHeaderCaptures,
@@ -35,8 +35,9 @@ test('extractRequestHeaders joins repeated values, keeps numbers, and yields not
 
 test('the lower-case fast path agrees with extractRequestHeaders on Node-style headers', (t) => {
   const headers = { 'x-datarobot-consumer-id': 'u3', 'x-datarobot-consumer-type': 'user', accept: '*/*' };
-  t.deepEqual(extractLowerCaseRequestHeaders(headers), extractRequestHeaders(headers));
-  t.deepEqual(extractLowerCaseRequestHeaders({ 'X-DataRobot-Consumer-Id': 'mixed' }), {});
+  t.deepEqual(addLowerCaseIdentityAttributes(headers, {}), extractRequestHeaders(headers));
+  t.deepEqual(addLowerCaseIdentityAttributes(headers, { 'http.route': '/r' }), { 'http.route': '/r', ...extractRequestHeaders(headers) });
+  t.deepEqual(addLowerCaseIdentityAttributes({ 'X-DataRobot-Consumer-Id': 'mixed' }, {}), {});
 });
 
 test('credential headers are recognised by name and by word', (t) => {
