@@ -59,10 +59,13 @@ interface ActionPlan {
   readonly expressPath: string | RegExp;
   /** The action's method as Express names it: `get`, `post`, ..., or `all`. */
   readonly routeMethod: string;
+  /** The action's HTTP method as requests spell it: `GET`, `POST`, ..., or `ALL`. */
+  readonly httpMethod: string;
   readonly route: string;
-  /** The span name for requests whose method is the action's own (`undefined` for `@All`). */
-  readonly spanName: string | undefined;
-  readonly fixedName: string | undefined;
+  /** The `@Traced` name, or the default name for requests with the action's own method. */
+  readonly spanName: string;
+  /** Whether `spanName` is the `@Traced` name, which is the same whatever the request's method. */
+  readonly namedByDecorator: boolean;
   readonly attributes: Readonly<Attributes>;
   readonly hasAttributes: boolean;
 }
@@ -232,18 +235,18 @@ function planAction(settings: Settings, controller: Function, controllerRoute: s
   };
   const expressPath = ActionMetadata.appendBaseRoute(settings.routePrefix, fullRoute(controllerRoute, args.route));
   const route = routeTemplate(expressPath);
-  const routeMethod = args.type.toLowerCase();
+  const httpMethod = args.type.toUpperCase();
   const tracedSettings = decision.traced ? decision.settings : { name: undefined, attributes: {} };
   return {
     where,
     method: args.method,
     traced: decision.traced,
     expressPath,
-    routeMethod,
+    routeMethod: args.type.toLowerCase(),
+    httpMethod,
     route,
-    spanName:
-      tracedSettings.name ?? (routeMethod === 'all' ? undefined : defaultSpanName(settings.spanNamePrefix, args.type.toUpperCase(), route)),
-    fixedName: tracedSettings.name,
+    spanName: tracedSettings.name ?? defaultSpanName(settings.spanNamePrefix, httpMethod, route),
+    namedByDecorator: tracedSettings.name !== undefined,
     attributes: tracedSettings.attributes,
     hasAttributes: Object.keys(tracedSettings.attributes).length > 0,
   };
@@ -347,8 +350,8 @@ function startRequestTrace(settings: Settings, plan: ActionPlan, request: Routed
 }
 
 function spanNameFor(settings: Settings, plan: ActionPlan, method: string): string {
-  if (plan.fixedName !== undefined) return plan.fixedName;
-  return plan.spanName !== undefined && plan.routeMethod === method.toLowerCase()
+  // Only HEAD on a GET route and @All actions see other methods than their own: name those per request.
+  return plan.namedByDecorator || plan.httpMethod === method
     ? plan.spanName
     : defaultSpanName(settings.spanNamePrefix, method, plan.route);
 }

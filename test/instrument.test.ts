@@ -257,6 +257,15 @@ test.serial('the default name is drum.<METHOD> <route template>, never the raw U
   t.is(span.attributes['url.path'], '/models/17');
 });
 
+test.serial('a HEAD request served by a GET action is named with HEAD', async (t) => {
+  const response = await fetch(`${server.url}/models/9`, { method: 'HEAD' });
+  t.is(response.status, 200);
+  const spans = await finishedSpans(exporter, 1);
+  t.deepEqual(spans.map((span) => [span.name, span.attributes['http.request.method'], span.attributes['http.response.status_code']]), [
+    ['drum.HEAD /models/:id', 'HEAD', 200],
+  ]);
+});
+
 test.serial('class-validator rejects an invalid @Body() DTO with 400, and the span says 400 without ERROR', async (t) => {
   const response = await postJson('/predict/', { model: 'iris', rows: 0 });
   t.is(response.status, 400);
