@@ -1,0 +1,87 @@
+/**
+ * The DRUM-compatible prediction server: `npm start`. Settings come from DRUM's environment variables (see
+ * config.ts) and OpenTelemetry's standard ones (see setupOtel). Prints
+ * `prediction server listening on http://localhost:<port> ...` once every process is ready.
+ */
+import 'reflect-metadata';
+import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { createPredictionApp } from './app';
+import { readServerConfig, type ServerConfig } from './config';
+import { boundPort, failStart, startOtel, stopOnSignals } from './lifecycle';
+
+const NAME = 'prediction server';
+/** How long the primary waits for its workers to flush and exit after a stop signal. */
+const WORKER_STOP_MILLIS = 20_000;
+
+function announce(config: ServerConfig, port: number): void {
+  const details = [
+    `workers: ${config.workers}`,
+    `tracing: ${config.tracing ? 'on' : 'off'}`,
+    ...(config.urlPrefix ? [`prefix: ${config.urlPrefix}`] : []),
+  ];
+  console.log(`${NAME} listening on http://localhost:${port}${config.urlPrefix}/ (${details.join(', ')})`);
+}
+
+/** One serving process: the only one, or a cluster worker (which sets up OpenTelemetry after the fork). */
+async function serve(config: ServerConfig): Promise<void> {
+  const otel = startOtel(config.tracing);
+  const app = createPredictionApp({ tracing: config.tracing, urlPrefix: config.urlPrefix });
+  const server = createServer(app).listen({ port: config.port, host: config.host });
+  await once(server, 'listening');
+  stopOnSignals(server, otel);
+  if (cluster.isPrimary) announce(config, boundPort(server));
+}
+
+/** The cluster primary: forks the workers, announces once all listen, and stops them on a signal. */
+function supervise(config: ServerConfig): void {
+  const listening = new Set<Worker>();
+  let stopping = false;
+  const stopAll = (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    const deadline = setTimeout(() => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+      process.exit(1);
+    }, WORKER_STOP_MILLIS);
+    deadline.unref();
+    const remaining = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    if (remaining.length === 0) process.exit(exitCode);
+    // Each worker closes its listener and flushes its own spans before it exits.
+    for (const worker of remaining) worker!.process.kill('SIGTERM');
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+    });
+  };
+  cluster.on('listening', (worker, address) => {
+    listening.add(worker);
+    if (listening.size === config.workers) announce(config, address.port);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    if (!listening.has(worker)) {
+      console.error(`${NAME}: worker ${worker.process.pid} failed to start (exit ${signal ?? code}); stopping`);
+      stopAll(1);
+      return;
+    }
+    listening.delete(worker);
+    console.error(`${NAME}: worker ${worker.process.pid} died (exit ${signal ?? code}); starting another`);
+    cluster.fork();
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stopAll(0));
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+}
+
+function main(): void {
+  let config: ServerConfig;
+  try {
+    config = readServerConfig(process.env);
+  } catch (error) {
+    failStart(NAME, error);
+  }
+  if (cluster.isPrimary && config.workers > 1) supervise(config);
+  else serve(config).catch((error: unknown) => failStart(NAME, error));
+}
+
+main();

@@ -1,0 +1,61 @@
+import test from 'ava';
+import { GATEWAY, PREDICTION_SERVER, runToExit } from './server-process';
+
+// A misconfigured server refuses to start, saying which variable is wrong; it never runs half-configured.
+
+const cases: readonly (readonly [env: Record<string, string>, message: string])[] = [
+  [{ ENABLE_OTEL: 'maybe' }, 'ENABLE_OTEL="maybe" is invalid; expected true or false'],
+  [
+    { MLOPS_RUNTIME_PARAM_ENABLE_OTEL: '{"type":"boolean","payload":"yes"}' },
+    'MLOPS_RUNTIME_PARAM_ENABLE_OTEL="{\\"type\\":\\"boolean\\",\\"payload\\":\\"yes\\"}" is invalid; expected JSON such as {"type":"boolean","payload":true}',
+  ],
+  [
+    { MLOPS_RUNTIME_PARAM_ENABLE_OTEL: 'true' },
+    'MLOPS_RUNTIME_PARAM_ENABLE_OTEL="true" is invalid; expected JSON such as {"type":"boolean","payload":true}',
+  ],
+  [
+    { ENABLE_OTEL: 'true', MLOPS_RUNTIME_PARAM_ENABLE_OTEL: '{"type":"boolean","payload":false}' },
+    'ENABLE_OTEL (true) and MLOPS_RUNTIME_PARAM_ENABLE_OTEL (false) disagree; set one of them',
+  ],
+  [{ PORT: 'http' }, 'PORT="http" is invalid; expected a whole number from 0 to 65535'],
+  [{ WORKERS: '0' }, 'WORKERS="0" is invalid; expected a whole number from 1 to 256'],
+  [{ URL_PREFIX: '/drum?x=1' }, 'URL_PREFIX="/drum?x=1" is invalid; expected a URL path such as /drum'],
+  [
+    { OTEL_TRACES_EXPORTER: 'zipkin' },
+    'setupOtel: OTEL_TRACES_EXPORTER="zipkin" is invalid; "zipkin" is not one of otlp, console, none',
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+    'setupOtel: OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid; expected an absolute http:// or https:// URL',
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+    'setupOtel: OTEL_EXPORTER_OTLP_PROTOCOL="grpc" is invalid; expected http/protobuf or http/json (grpc is not supported)',
+  ],
+];
+
+for (const [env, message] of cases) {
+  test(`prediction server with ${JSON.stringify(env)}: exits 1 naming the variable`, async (t) => {
+    const exit = await runToExit(PREDICTION_SERVER, { PORT: '0', ...env });
+    t.is(exit.code, 1);
+    t.is(exit.stderr, `prediction server: cannot start: ${message}\n`);
+    t.is(exit.stdout, '', 'nothing was served');
+  });
+}
+
+test('with WORKERS=2 a worker that cannot set up OpenTelemetry stops the whole server with exit 1', async (t) => {
+  const exit = await runToExit(PREDICTION_SERVER, { PORT: '0', WORKERS: '2', OTEL_TRACES_EXPORTER: 'jaeger' });
+  t.is(exit.code, 1);
+  t.true(
+    exit.stderr.includes('prediction server: cannot start: setupOtel: OTEL_TRACES_EXPORTER="jaeger" is invalid'),
+    exit.stderr,
+  );
+  t.regex(exit.stderr, /prediction server: worker \d+ failed to start \(exit 1\); stopping/);
+  t.is(exit.stdout, '');
+});
+
+test('the gateway without PREDICTION_URL: exits 1 naming the variable', async (t) => {
+  const exit = await runToExit(GATEWAY, { PORT: '0' });
+  t.is(exit.code, 1);
+  t.is(exit.stderr, 'gateway: cannot start: PREDICTION_URL="" is invalid; expected the prediction server\'s http:// URL\n');
+});
