@@ -202,13 +202,15 @@ function plansOf(controller: Function): ReadonlyMap<string, ActionPlan> | undefi
   return (controller as { [INSTRUMENTED]?: ReadonlyMap<string, ActionPlan> })[INSTRUMENTED];
 }
 
-/** The actions routing-controllers will build for `controller`: its own, then its bases' not overridden. */
+/**
+ * The actions routing-controllers will build for `controller`, as its `MetadataBuilder` finds them: its own
+ * (several routes may share a method), then those of its bases whose method it does not override.
+ */
 function actionArgsOf(storage: MetadataStorage, controller: Function): ActionArgs[] {
   const actions: ActionArgs[] = [];
   for (let target: unknown = controller; typeof target === 'function'; target = Object.getPrototypeOf(target)) {
-    for (const args of storage.actions) {
-      if (args.target === target && !actions.some((action) => action.method === args.method)) actions.push(args);
-    }
+    const overridden = new Set(actions.map((action) => action.method));
+    actions.push(...storage.actions.filter((args) => args.target === target && !overridden.has(args.method)));
   }
   return actions;
 }

@@ -285,3 +285,34 @@ test.serial('an @All action is named with the method of each request', async (t)
     await server.close();
   }
 });
+
+test.serial('one method with several route decorators gets a span on every route, named by its @Traced name', async (t) => {
+  @JsonController()
+  class MultiRouteController {
+    @Post('/predict/')
+    @Post('/predictions/')
+    @Post('/invocations')
+    @Traced('drum.invocations')
+    predict() {
+      return { ok: true };
+    }
+  }
+  @JsonController()
+  class MultiRouteChild extends MultiRouteController {}
+  instrumentControllers([MultiRouteController, MultiRouteChild]);
+  const server = await startServer({ controllers: [MultiRouteController] });
+  try {
+    for (const path of ['/predict/', '/predictions/', '/invocations']) {
+      t.is(await fetch(`${server.url}${path}`, { method: 'POST' }).then((response) => response.text()), '{"ok":true}');
+    }
+    const spans = await finishedSpans(exporter, 3);
+    t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route']]), [
+      ['drum.invocations', '/predict/'],
+      ['drum.invocations', '/predictions/'],
+      ['drum.invocations', '/invocations'],
+    ]);
+    t.deepEqual(diagRecords, []);
+  } finally {
+    await server.close();
+  }
+});
