@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { Attributes } from '@opentelemetry/api';
 import { isAttributeValue } from '@opentelemetry/core';
+import { describeValue } from './describe';
 import type { TracedOptions } from './types';
 
 // String keys, not module-private symbols: a consumer that loads both the ESM and the CommonJS entry (or
@@ -134,11 +135,11 @@ function tracedSettings(where: string, options: string | TracedOptions | undefin
     throw new Error(`@Traced() on ${where}: the span name must be a non-empty string, got ${JSON.stringify(name)}`);
   }
   if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
-    throw new Error(`@Traced() on ${where}: attributes must be an object, got ${String(attributes)}`);
+    throw new Error(`@Traced() on ${where}: attributes must be an object, got ${describeValue(attributes)}`);
   }
   for (const [key, value] of Object.entries(attributes)) {
     if (!isAttributeValue(value)) {
-      throw new Error(`@Traced() on ${where}: attribute ${JSON.stringify(key)} has an invalid value ${String(value)}`);
+      throw new Error(`@Traced() on ${where}: attribute ${JSON.stringify(key)} has an invalid value ${describeValue(value)}`);
     }
   }
   return Object.freeze({ name, attributes: Object.freeze({ ...attributes }) });

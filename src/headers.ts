@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_HEADER } from '@opentelemetry/semantic-conventions';
+import { describeValue } from './describe';
 import type { RequestHeaders } from './types';
 
 /**
@@ -121,7 +122,7 @@ export interface HeaderCapture {
 export function prepareHeaderCaptures(names: readonly string[] | undefined): readonly HeaderCapture[] {
   if (names === undefined) return [];
   if (!Array.isArray(names)) {
-    throw new Error(`instrumentControllers: captureRequestHeaders must be an array of header names, got ${String(names)}`);
+    throw new Error(`instrumentControllers: captureRequestHeaders must be an array of header names, got ${describeValue(names)}`);
   }
   const captures = new Map<string, HeaderCapture>();
   for (const name of names) {

@@ -13,6 +13,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ActionMetadata, getMetadataArgsStorage, type Action } from 'routing-controllers';
 import { decisionFor, decoratedMethods, type TracingDecision } from './decorators';
+import { describeValue } from './describe';
 import {
   captureRequestHeaders,
   addLowerCaseIdentityAttributes,
@@ -132,7 +133,7 @@ class RequestTrace {
  */
 export function instrumentControllers<T extends Function>(controllers: T[], options: InstrumentOptions = {}): T[] {
   if (!Array.isArray(controllers)) {
-    throw new Error(`instrumentControllers: controllers must be an array of controller classes, got ${String(controllers)}`);
+    throw new Error(`instrumentControllers: controllers must be an array of controller classes, got ${describeValue(controllers)}`);
   }
   const settings = resolveSettings(options);
   const storage = getMetadataArgsStorage();
@@ -148,11 +149,11 @@ export function instrumentControllers<T extends Function>(controllers: T[], opti
 
 function resolveSettings(options: InstrumentOptions): Settings {
   if (options === null || typeof options !== 'object') {
-    throw new Error(`instrumentControllers: options must be an object, got ${String(options)}`);
+    throw new Error(`instrumentControllers: options must be an object, got ${describeValue(options)}`);
   }
   const { tracerProvider, routePrefix = '', spanNamePrefix = 'drum', traceUndecorated = true } = options;
   if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function') {
-    throw new Error(`instrumentControllers: tracerProvider must be a TracerProvider, got ${String(tracerProvider)}`);
+    throw new Error(`instrumentControllers: tracerProvider must be a TracerProvider, got ${describeValue(tracerProvider)}`);
   }
   expectType('routePrefix', routePrefix, 'string');
   expectType('spanNamePrefix', spanNamePrefix, 'string');
@@ -176,13 +177,13 @@ function resolveSettings(options: InstrumentOptions): Settings {
 
 function expectType(option: string, value: unknown, type: string): void {
   if (typeof value !== type) {
-    throw new Error(`instrumentControllers: ${option} must be a ${type}, got ${typeof value} ${String(value)}`);
+    throw new Error(`instrumentControllers: ${option} must be a ${type}, got ${typeof value} ${describeValue(value)}`);
   }
 }
 
 function assertController(storage: MetadataStorage, controller: unknown, index: number): controller is Function {
   if (typeof controller !== 'function') {
-    throw new Error(`instrumentControllers: controllers[${index}] is not a class, got ${String(controller)}`);
+    throw new Error(`instrumentControllers: controllers[${index}] is not a class, got ${describeValue(controller)}`);
   }
   if (!storage.controllers.some((args) => args.target === controller)) {
     throw new Error(
@@ -375,8 +376,15 @@ function addCustomHeaderAttributes(
   attributes: Attributes,
 ): void {
   const computed = contain('headerAttributes', plan, () => headerAttributes(headers));
-  if (computed !== null && typeof computed === 'object') Object.assign(attributes, computed);
-  else if (computed !== undefined) diag.error(`drum-otel: headerAttributes returned ${String(computed)}, not an object; ignored`);
+  if (computed === undefined) return;
+  // Copied whole or not at all: a throwing getter or proxy trap in the result must not break the request.
+  contain('headerAttributes', plan, () => {
+    if (computed === null || typeof computed !== 'object' || Array.isArray(computed) || isPromiseLike(computed)) {
+      diag.error(`drum-otel: headerAttributes returned ${describeValue(computed)}, not an object; ignored`);
+    } else {
+      Object.assign(attributes, Object.assign({}, computed));
+    }
+  });
 }
 
 function endRequestTrace(this: ServerResponse): void {
@@ -384,7 +392,7 @@ function endRequestTrace(this: ServerResponse): void {
   const span = requestTrace.span!;
   applyOutcome(span, {
     statusCode: this.headersSent ? this.statusCode : undefined,
-    aborted: !this.writableFinished,
+    aborted: !responseCompleted(this),
     failed: requestTrace.failed,
     error: requestTrace.error,
   });
@@ -393,12 +401,30 @@ function endRequestTrace(this: ServerResponse): void {
   span.end();
 }
 
-/** Runs a user callback; what it throws is reported through `diag` instead of breaking the request. */
+/**
+ * Whether the whole response went out. `writableFinished` alone is not enough: a response ended after its
+ * connection was reset drops its bytes yet reads as finished. Node detaches the socket from a response only
+ * once its `finish` event (every byte handed to the socket) has fired; a response closed by its connection
+ * keeps it.
+ */
+function responseCompleted(response: ServerResponse): boolean {
+  return response.writableFinished && response.socket === null;
+}
+
+/**
+ * Runs a user callback; what it throws, or the rejection of the promise it returns (an `async` hook), is
+ * reported through `diag` instead of breaking the request or the process.
+ */
 function contain<T>(name: string, plan: ActionPlan | undefined, callback: () => T): T | undefined {
+  const where = `${name}${plan ? ` of ${plan.where}` : ''}`;
   try {
-    return callback();
+    const result = callback();
+    if (isPromiseLike(result)) {
+      result.then(undefined, (error: unknown) => diag.error(`drum-otel: ${where} rejected; the request goes on`, error));
+    }
+    return result;
   } catch (error) {
-    diag.error(`drum-otel: ${name}${plan ? ` of ${plan.where}` : ''} threw; the request goes on`, error);
+    diag.error(`drum-otel: ${where} threw; the request goes on`, error);
     return undefined;
   }
 }

@@ -29,12 +29,25 @@ export function routeTemplate(route: string | RegExp): string {
   return typeof route === 'string' ? route : String(route);
 }
 
-/** The path of a request target: what precedes `?` or `#`. */
+/**
+ * The path of a request target: what precedes `?` or `#`, and for an absolute-form target
+ * (`GET http://user:password@host/path HTTP/1.1`, as clients send to proxies) without its scheme and authority.
+ */
 export function urlPath(target: string): string {
   const query = target.indexOf('?');
-  const path = query === -1 ? target : target.slice(0, query);
+  let path = query === -1 ? target : target.slice(0, query);
   const fragment = path.indexOf('#');
-  return fragment === -1 ? path : path.slice(0, fragment);
+  if (fragment !== -1) path = path.slice(0, fragment);
+  return path.charCodeAt(0) === 47 /* / */ ? path : absoluteFormPath(path);
+}
+
+const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i;
+
+function absoluteFormPath(target: string): string {
+  const authority = SCHEME_AND_AUTHORITY.exec(target);
+  if (authority === null) return target;
+  const path = target.slice(authority[0].length);
+  return path === '' ? '/' : path;
 }
 
 /** The attributes every action span starts with. */
@@ -82,7 +95,7 @@ export function applyOutcome(span: Span, outcome: RequestOutcome): void {
 
 /** `error.type` for an exception: its class name, or `_OTHER`. */
 export function errorType(error: unknown): string {
-  if (error instanceof Error) {
+  if (isError(error)) {
     const name = safely(() => error.constructor?.name);
     if (typeof name === 'string' && name !== '') return name;
   }
@@ -90,12 +103,17 @@ export function errorType(error: unknown): string {
 }
 
 function errorMessage(error: unknown): string | undefined {
-  const message = safely(() => (error instanceof Error ? error.message : typeof error === 'string' ? error : undefined));
+  const message = safely(() => (isError(error) ? error.message : typeof error === 'string' ? error : undefined));
   return typeof message === 'string' ? message : undefined;
 }
 
+/** `instanceof Error` that never throws (a proxy's `getPrototypeOf` trap may). */
+function isError(error: unknown): error is Error {
+  return safely(() => error instanceof Error) === true;
+}
+
 function recordException(span: Span, error: unknown): void {
-  if (error instanceof Error) {
+  if (isError(error)) {
     const message = errorMessage(error);
     const stack = safely(() => error.stack);
     span.recordException({

@@ -1,0 +1,225 @@
+import 'reflect-metadata';
+import test from 'ava';
+import { trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { Response } from 'express';
+import { Body, Get, JsonController, Param, Post, Res } from 'routing-controllers';
+import { instrumentControllers } from '../../src';
+import type { RunningServer } from '../helpers/server';
+import { captureDiag, finishedSpans, registerTracing, spanNamed } from '../helpers/tracing';
+import { connectionCount, delay, drumSpans, RawClient, rawRequest, startServerWith, until } from './support';
+
+const { exporter } = registerTracing();
+const diagRecords = captureDiag();
+const tracer = trace.getTracer('client-test');
+
+/** Handlers of /c/wait/:id park here until the test releases them. */
+const gates = new Map<string, () => void>();
+let started = 0;
+
+function listenerReport(response: Response) {
+  const socket = response.req.socket;
+  return {
+    close: response.listenerCount('close'),
+    finish: response.listenerCount('finish'),
+    socket: Object.fromEntries(socket.eventNames().map((name) => [String(name), socket.listenerCount(name)])),
+  };
+}
+
+@JsonController('/c')
+class ClientController {
+  @Post('/body/')
+  body(@Body() body: { n: number }) {
+    return { n: body.n };
+  }
+
+  @Get('/ok/:id')
+  ok(@Param('id') id: string) {
+    return { id };
+  }
+
+  @Get('/fail/')
+  fail() {
+    throw new TypeError('failed');
+  }
+
+  @Get('/wait/:id')
+  async wait(@Param('id') id: string) {
+    await new Promise<void>((resolve) => gates.set(id, resolve));
+    tracer.startActiveSpan(`after.gate.${id}`, (span) => span.end());
+    return { id };
+  }
+
+  @Get('/listeners/')
+  listeners(@Res() response: Response) {
+    return response.json(listenerReport(response));
+  }
+}
+
+@JsonController('/twin')
+class TwinController {
+  @Get('/listeners/')
+  listeners(@Res() response: Response) {
+    return response.json(listenerReport(response));
+  }
+}
+
+let server: RunningServer;
+
+test.before(async () => {
+  instrumentControllers([ClientController], { requestHook: () => void started++ });
+  server = await startServerWith({ controllers: [ClientController, TwinController] });
+});
+
+test.after.always(async () => {
+  await server?.close();
+});
+
+test.beforeEach(() => {
+  exporter.reset();
+  diagRecords.length = 0;
+  started = 0;
+});
+
+test.afterEach(async (t) => {
+  let open = await connectionCount(server.server);
+  for (let tries = 0; open !== 0 && tries < 300; tries++) {
+    await delay(10);
+    open = await connectionCount(server.server);
+  }
+  t.is(open, 0, 'the server still holds connections');
+});
+
+function attributesOf(span: ReadableSpan) {
+  return {
+    name: span.name,
+    path: span.attributes['url.path'],
+    status: span.attributes['http.response.status_code'],
+    aborted: span.attributes['drum.request.aborted'],
+  };
+}
+
+/** Sends the head of a POST announcing 100 bytes and 7 of them, and waits until its span started. */
+async function partialPost(): Promise<RawClient> {
+  const client = await RawClient.open(server.url);
+  await client.write(rawRequest('POST', '/c/body/', { 'Content-Type': 'application/json', 'Content-Length': '100' }).replace('Content-Length: 0\r\n', ''));
+  await client.write('{"n": 1');
+  await until(() => started === 1);
+  return client;
+}
+
+// The client goes away while body-parser waits for the rest of the body: body-parser then fails with 400 "request
+// aborted" and routing-controllers hands that 400 to the dying socket. The span must say aborted; its status code
+// is the head that was handed over (400) when that happened before the connection closed, else none.
+for (const [how, abort] of [
+  ['connection reset', (client: RawClient) => client.socket.resetAndDestroy()],
+  ['FIN', (client: RawClient) => client.destroy()],
+] as const) {
+  test.serial(`abort (${how}) before the body is read: one span, marked aborted`, async (t) => {
+    const client = await partialPost();
+    t.is(started, 1);
+    abort(client);
+    const spans = await finishedSpans(exporter, 1);
+    t.is(spans.length, 1);
+    const { status, ...rest } = attributesOf(spans[0]);
+    t.deepEqual(rest, { name: 'drum.POST /c/body/', path: '/c/body/', aborted: true });
+    t.true(status === undefined || status === 400, String(status));
+    await delay(50);
+    t.is(exporter.getFinishedSpans().length, 1);
+    t.deepEqual(diagRecords, []);
+  });
+}
+
+test.serial('abort while the handler awaits: one aborted span; the handler finishing later adds only its child', async (t) => {
+  const client = await RawClient.open(server.url);
+  await client.write(rawRequest('GET', '/c/wait/a1'));
+  t.true(await until(() => gates.has('a1')));
+  client.destroy();
+  const spans = await finishedSpans(exporter, 1);
+  t.deepEqual(spans.map(attributesOf), [{ name: 'drum.GET /c/wait/:id', path: '/c/wait/a1', status: undefined, aborted: true }]);
+  gates.get('a1')!();
+  gates.delete('a1');
+  const after = await finishedSpans(exporter, 2);
+  t.is(after.length, 2);
+  const child = spanNamed(after, 'after.gate.a1');
+  t.is(child.parentSpanContext?.spanId, spans[0].spanContext().spanId);
+  t.is(drumSpans(after).length, 1);
+  t.deepEqual(diagRecords, []);
+});
+
+test.serial('a slow-loris body sent a byte at a time, then completed: served, one span with 200', async (t) => {
+  const client = await RawClient.open(server.url);
+  const body = JSON.stringify({ n: 1234567, padding: 'x'.repeat(20) });
+  await client.write(rawRequest('POST', '/c/body/', { 'Content-Type': 'application/json', Connection: 'close' }, body).slice(0, -body.length));
+  for (const byte of body) {
+    await client.write(byte);
+    await delay(15);
+  }
+  const [response] = await client.responses(1);
+  client.destroy();
+  t.is(response?.status, 200);
+  t.is(response?.body, '{"n":1234567}');
+  const spans = await finishedSpans(exporter, 1);
+  t.deepEqual(spans.map(attributesOf), [{ name: 'drum.POST /c/body/', path: '/c/body/', status: 200, aborted: undefined }]);
+});
+
+test.serial('pipelined keep-alive requests on one socket: each answered in order, each span once with its own status', async (t) => {
+  const client = await RawClient.open(server.url);
+  await client.write(
+    [
+      rawRequest('GET', '/c/ok/1'),
+      rawRequest('POST', '/c/body/', { 'Content-Type': 'application/json' }, '{"n":2}'),
+      rawRequest('GET', '/c/no-such-route/'),
+      rawRequest('GET', '/c/ok/5'),
+    ].join(''),
+  );
+  const responses = await client.responses(4);
+  t.deepEqual(
+    responses.map((response) => response.status),
+    [200, 200, 404, 200],
+  );
+  t.is(responses[1].body, '{"n":2}');
+  await client.end();
+  const spans = await finishedSpans(exporter, 3);
+  t.deepEqual(spans.map(attributesOf).sort((a, b) => String(a.path).localeCompare(String(b.path))), [
+    { name: 'drum.POST /c/body/', path: '/c/body/', status: 200, aborted: undefined },
+    { name: 'drum.GET /c/ok/:id', path: '/c/ok/1', status: 200, aborted: undefined },
+    { name: 'drum.GET /c/ok/:id', path: '/c/ok/5', status: 200, aborted: undefined },
+  ]);
+});
+
+test.serial('pipelined requests cut off mid-way: the answered one is complete, the pending ones are marked aborted', async (t) => {
+  const client = await RawClient.open(server.url);
+  await client.write([rawRequest('GET', '/c/ok/3'), rawRequest('GET', '/c/wait/p2'), rawRequest('GET', '/c/ok/4')].join(''));
+  const [first] = await client.responses(1);
+  t.is(first?.status, 200);
+  t.true(await until(() => gates.has('p2')));
+  client.destroy();
+  const spans = await finishedSpans(exporter, 2);
+  gates.get('p2')!();
+  gates.delete('p2');
+  const byPath = Object.fromEntries(drumSpans(spans).map((span) => [span.attributes['url.path'], attributesOf(span)]));
+  t.deepEqual(byPath['/c/ok/3'], { name: 'drum.GET /c/ok/:id', path: '/c/ok/3', status: 200, aborted: undefined });
+  t.deepEqual(byPath['/c/wait/p2'], { name: 'drum.GET /c/wait/:id', path: '/c/wait/p2', status: undefined, aborted: true });
+  t.is(drumSpans(spans).length, Object.keys(byPath).length, 'one span per request');
+  if (byPath['/c/ok/4'] !== undefined) t.true(byPath['/c/ok/4'].aborted, 'a request queued behind the cut-off one was not delivered');
+});
+
+test.serial('50 requests on one keep-alive socket: one close listener each, and no listener accumulates on the socket', async (t) => {
+  const client = await RawClient.open(server.url);
+  const reports: { instrumented: unknown; twin: unknown }[] = [];
+  for (let index = 0; index < 50; index++) {
+    await client.write(rawRequest('GET', '/c/listeners/') + rawRequest('GET', '/twin/listeners/'));
+    const responses = await client.responses(2 * (index + 1));
+    const [instrumented, twin] = responses.slice(-2).map((response) => JSON.parse(response.body));
+    reports.push({ instrumented, twin });
+  }
+  await client.end();
+  const first = reports[0];
+  const twinReport = first.twin as { close: number; finish: number; socket: Record<string, number> };
+  t.deepEqual(first.instrumented, { ...twinReport, close: twinReport.close + 1 });
+  t.true(reports.every((report) => JSON.stringify(report) === JSON.stringify(first)), 'listener counts changed between requests');
+  const spans = await finishedSpans(exporter, 50);
+  t.is(spans.length, 50);
+  t.true(spans.every((span) => span.attributes['http.response.status_code'] === 200 && span.attributes['drum.request.aborted'] === undefined));
+});
