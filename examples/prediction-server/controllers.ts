@@ -89,26 +89,15 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
     }
   }
 
-  // One method per route rather than three @Post() on one method: drum-otel traces only one of several
-  // routes stacked on one method (see the report on issue 4), and DRUM's span name is the same anyway.
   @Controller()
   @UseBefore(readBody)
   class PredictionController {
+    // DRUM serves one handler on three routes; each route's span carries its own http.route.
     @Post('/predict/')
-    @Traced('drum.invocations')
-    predict(@Req() request: Request) {
-      return invocations(request);
-    }
-
     @Post('/predictions/')
-    @Traced('drum.invocations')
-    predictions(@Req() request: Request) {
-      return invocations(request);
-    }
-
     @Post('/invocations')
     @Traced('drum.invocations')
-    invocations(@Req() request: Request) {
+    predict(@Req() request: Request) {
       return invocations(request);
     }
 
@@ -123,16 +112,10 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
     }
 
     @Post('/predictUnstructured/')
-    @Traced('drum.predictUnstructured')
-    @ContentType('text/csv')
-    predictUnstructured(@Req() request: Request) {
-      return unstructured(request);
-    }
-
     @Post('/predictionsUnstructured/')
     @Traced('drum.predictUnstructured')
     @ContentType('text/csv')
-    predictionsUnstructured(@Req() request: Request) {
+    predictUnstructured(@Req() request: Request) {
       return unstructured(request);
     }
   }
