@@ -1,0 +1,46 @@
+/**
+ * CPU pinning with taskset (util-linux): the load generator on core 0, each server alone on core 1, so the
+ * server's CPU time is not stolen by the load it answers.
+ */
+import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
+
+export const LOAD_CORE = 0;
+export const SERVER_CORE = 1;
+
+let pinningAvailable: boolean | undefined;
+
+/** Whether taskset exists and there are at least two cores to keep apart. */
+export function canPin(): boolean {
+  pinningAvailable ??= cpus().length >= 2 && spawnSync('taskset', ['-p', String(process.pid)]).status === 0;
+  return pinningAvailable;
+}
+
+/** Pins every thread of this process (V8 and libuv workers included) to `core`; children inherit it. */
+export function pinSelf(core: number): boolean {
+  if (!canPin()) return false;
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' });
+  return true;
+}
+
+export interface ForkOptions {
+  readonly node: string;
+  readonly core?: number;
+  readonly execArgv?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Forks `modulePath` under the given Node binary, pinned to `core` from its first instruction: taskset
+ * execs node, which keeps the IPC channel the fork opened.
+ */
+export function forkNode(modulePath: string, args: readonly string[], options: ForkOptions): ChildProcess {
+  const pinned = options.core !== undefined && canPin();
+  const execArgv = [...(options.execArgv ?? [])];
+  return fork(modulePath, [...args], {
+    execPath: pinned ? 'taskset' : options.node,
+    execArgv: pinned ? ['-c', String(options.core), options.node, ...execArgv] : execArgv,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}

@@ -1,0 +1,189 @@
+/** The files of one Node version's results: JSON (all windows), a Markdown table and an SVG bar chart. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { verdict, type BudgetCheck } from './budget';
+import { CONNECTIONS } from './load';
+import type { MeasureSettings, NodePass } from './measure';
+import { round } from './stats';
+import type { Summary } from './summary';
+
+/** bench/results in the source tree (this file runs from build/bench). */
+export const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
+
+export interface PassReport {
+  readonly date: string;
+  readonly pass: NodePass;
+  readonly settings: MeasureSettings;
+  readonly pinned: boolean;
+  readonly summaries: readonly Summary[];
+  readonly budget: readonly BudgetCheck[];
+}
+
+const fixed = (value: number | null, digits: number): string => (value === null || Number.isNaN(value) ? '-' : value.toFixed(digits));
+const signed = (value: number | null): string => (value === null ? '-' : `${value >= 0 ? '+' : ''}${value.toFixed(1)}`);
+
+/** Below this median busyness a row's req/s (and every ratio built on it) measured the machine, not the code. */
+const UNRELIABLE_BUSY = 0.9;
+
+export function markdownTable(summaries: readonly Summary[]): string {
+  const header = [
+    '| route | configuration | req/s | x baseline | p50 ms | p99 ms | CPU us/req | +us vs baseline | server busy | spans/req |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  const rows = summaries.map(
+    (s) =>
+      `| ${s.route} | ${s.config}${s.failures > 0 ? ` (${s.failures} failed)` : ''} | ${fixed(s.requestsPerSecond, 0)} | ` +
+      `${fixed(s.throughputVsBaseline, 3)} | ${fixed(s.p50Ms, 2)} | ${fixed(s.p99Ms, 2)} | ${fixed(s.cpuUsPerRequest, 1)} | ` +
+      `${s.config === 'baseline' ? '' : signed(s.addedCpuUs)} | ${fixed(s.serverBusy, 2)}${s.serverBusy < UNRELIABLE_BUSY ? ' (!)' : ''} | ` +
+      `${fixed(s.spansPerRequest, 2)} |`,
+  );
+  const warning = summaries.some((s) => s.serverBusy < UNRELIABLE_BUSY)
+    ? ['', `(!) server busy < ${UNRELIABLE_BUSY} even after retries: something else used the server's core; req/s and ratios of that row are not trustworthy, rerun on a quiet machine.`]
+    : [];
+  return [...header, ...rows, ...warning].join('\n');
+}
+
+export function budgetLines(budget: readonly BudgetCheck[]): string[] {
+  return budget.map((check) => `- ${verdict(check)}: ${check.goal} (measured ${check.measured})`);
+}
+
+function describeSetup(report: PassReport): string {
+  const { settings, pass } = report;
+  return (
+    `Node ${pass.node.version}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}; ` +
+    `${report.pinned ? 'server pinned to core 1, load generator (autocannon) and OTLP receiver on core 0' : 'no CPU pinning (taskset unavailable)'}; ` +
+    `${CONNECTIONS} connections, warm-up ${settings.warmupSeconds} s, ${settings.rounds} interleaved rounds of ` +
+    `${settings.seconds} s (each after ${settings.rewarmSeconds} s of re-warm, measured again up to ${settings.maxAttempts} times in all ` +
+    `when the server was less than ${settings.minBusy} busy); medians over rounds, ratios and ` +
+    'added CPU paired with baseline round by round. CPU is the server process\'s user+system time over the window; ' +
+    '"server busy" is its CPU seconds per second of load (near 1: the server was the bottleneck, as intended).'
+  );
+}
+
+export function markdownReport(report: PassReport): string {
+  const notes = report.pass.notes.map((note) => `- ${note}`);
+  return [
+    `# drum-otel bench, ${report.date}, Node ${report.pass.node.version}`,
+    '',
+    describeSetup(report),
+    '',
+    markdownTable(report.summaries),
+    '',
+    '## Budget (issue 6)',
+    '',
+    ...budgetLines(report.budget),
+    ...(notes.length > 0 ? ['', '## Notes', '', ...notes] : []),
+    '',
+  ].join('\n');
+}
+
+/** Everything measured, rounded so that the file stays small and diffable. */
+function jsonReport(report: PassReport): unknown {
+  const { pass, settings } = report;
+  return {
+    date: report.date,
+    node: pass.node.version,
+    cpu: cpus()[0]?.model.trim(),
+    pinned: report.pinned,
+    settings: {
+      connections: CONNECTIONS,
+      rounds: settings.rounds,
+      warmupSeconds: settings.warmupSeconds,
+      rewarmSeconds: settings.rewarmSeconds,
+      seconds: settings.seconds,
+      minBusy: settings.minBusy,
+      maxAttempts: settings.maxAttempts,
+    },
+    summaries: report.summaries.map((s) => ({
+      ...s,
+      requestsPerSecond: round(s.requestsPerSecond, 0),
+      p50Ms: round(s.p50Ms, 3),
+      p99Ms: round(s.p99Ms, 3),
+      cpuUsPerRequest: round(s.cpuUsPerRequest, 1),
+      serverBusy: round(s.serverBusy, 3),
+      spansPerRequest: s.spansPerRequest === null ? null : round(s.spansPerRequest, 3),
+      throughputVsBaseline: s.throughputVsBaseline === null ? null : round(s.throughputVsBaseline, 4),
+      addedCpuUs: s.addedCpuUs === null ? null : round(s.addedCpuUs, 1),
+    })),
+    budget: report.budget,
+    windows: pass.windows.map((w) => ({
+      config: w.config,
+      route: w.route,
+      round: w.round,
+      requests: w.load.requests,
+      requestsPerSecond: round(w.load.requestsPerSecond, 0),
+      p50Ms: round(w.load.p50Ms, 3),
+      p99Ms: round(w.load.p99Ms, 3),
+      failures: w.load.failures,
+      serverRequests: w.usage.requests,
+      serverCpuMicros: w.usage.cpuMicros,
+      spans: w.usage.spans,
+      attempts: w.attempts,
+    })),
+    notes: pass.notes,
+  };
+}
+
+// --- SVG -------------------------------------------------------------------------------------------------
+
+const COLOURS: Record<string, string> = {
+  baseline: '#7f7f7f',
+  'drum-otel': '#1f77b4',
+  'drum-otel+otlp': '#6baed6',
+  notrace: '#2ca02c',
+  auto: '#d62728',
+  floor: '#9467bd',
+};
+
+const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** One panel per route: a horizontal bar of server CPU us/req per configuration, labelled with req/s ratio. */
+export function svgChart(report: PassReport): string {
+  const routes = [...new Set(report.summaries.map((s) => s.route))];
+  const barHeight = 18;
+  const gap = 6;
+  const labelWidth = 120;
+  const chartWidth = 460;
+  const width = labelWidth + chartWidth + 170;
+  const maxCpu = Math.max(...report.summaries.map((s) => s.cpuUsPerRequest).filter(Number.isFinite), 1);
+  const parts: string[] = [];
+  let y = 40;
+  for (const route of routes) {
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${escapeXml(route)}: server CPU per request (us)</text>`);
+    y += 10;
+    for (const s of report.summaries.filter((summary) => summary.route === route)) {
+      const length = Number.isFinite(s.cpuUsPerRequest) ? (s.cpuUsPerRequest / maxCpu) * chartWidth : 0;
+      const ratio = s.throughputVsBaseline === null ? '' : `, ${s.throughputVsBaseline.toFixed(2)} x req/s`;
+      parts.push(
+        `<text x="${labelWidth - 6}" y="${y + barHeight - 5}" text-anchor="end">${escapeXml(s.config)}</text>`,
+        `<rect x="${labelWidth}" y="${y}" width="${length.toFixed(1)}" height="${barHeight}" fill="${COLOURS[s.config] ?? '#333'}"/>`,
+        `<text x="${(labelWidth + length + 4).toFixed(1)}" y="${y + barHeight - 5}">${fixed(s.cpuUsPerRequest, 1)} us${ratio}</text>`,
+      );
+      y += barHeight + gap;
+    }
+    y += 20;
+  }
+  const title = `drum-otel bench ${report.date}, Node ${report.pass.node.version}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** Writes <date>-node<major>.{json,md,svg} and returns their paths. */
+export function writeReport(report: PassReport): string[] {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const base = join(RESULTS_DIR, `${report.date}-node${report.pass.node.major}`);
+  const files: [string, string][] = [
+    [`${base}.json`, `${JSON.stringify(jsonReport(report), null, 1)}\n`],
+    [`${base}.md`, markdownReport(report)],
+    [`${base}.svg`, svgChart(report)],
+  ];
+  for (const [path, text] of files) writeFileSync(path, text);
+  return files.map(([path]) => path);
+}

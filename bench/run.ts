@@ -1,0 +1,87 @@
+/**
+ * `npm run bench`: every configuration on every route, interleaved rounds, under Node 20 and Node 24 (the
+ * load generator stays in this process, on Node 20, pinned to core 0; the servers run under each binary on
+ * core 1). Prints and writes bench/results/<date>-node<major>.{json,md,svg}.
+ *
+ * Environment: BENCH_SECONDS (3), BENCH_WARMUP (2), BENCH_REWARM (0.5), BENCH_ROUNDS (3),
+ * BENCH_NODES (20,24), BENCH_CONFIGS (all; baseline is always added), BENCH_ROUTES (echo,predict),
+ * BENCH_NODE24 (a Node 24 binary to use instead of installing one), BENCH_MIN_BUSY (0.9) and
+ * BENCH_MAX_ATTEMPTS (3): a window whose server was busier than that is measured again (see measure.ts).
+ */
+import { checkBudget } from './budget';
+import { CONFIG_NAMES, isConfigName, numberFromEnv, OTLP_URL_ENV, type ConfigName } from './configs';
+import { measureNode, type MeasureSettings } from './measure';
+import { benchNodes } from './node-binaries';
+import { startReceiver, type RunningReceiver } from './otlp-receiver-process';
+import { LOAD_CORE, pinSelf } from './pinning';
+import { budgetLines, markdownTable, writeReport } from './report';
+import { ROUTES } from './routes';
+import { summarisePass } from './summary';
+
+const log = (line: string): void => console.log(line);
+
+function selectedConfigs(): ConfigName[] {
+  const raw = process.env.BENCH_CONFIGS;
+  if (!raw) return [...CONFIG_NAMES];
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) if (!isConfigName(name)) throw new Error(`BENCH_CONFIGS: unknown configuration ${name}`);
+  // Every ratio is to baseline: it is always measured.
+  return CONFIG_NAMES.filter((name) => name === 'baseline' || names.includes(name));
+}
+
+function selectedRoutes(): typeof ROUTES {
+  const raw = process.env.BENCH_ROUTES;
+  if (!raw) return ROUTES;
+  const names = raw.split(',').map((name) => name.trim());
+  return ROUTES.filter((route) => names.includes(route.name));
+}
+
+function localDate(): string {
+  const now = new Date();
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+async function main(): Promise<void> {
+  const pinned = pinSelf(LOAD_CORE);
+  if (!pinned) log('warning: taskset or a second core is missing; load generator and server share the CPU');
+  const configs = selectedConfigs();
+  const rounds = Math.round(numberFromEnv('BENCH_ROUNDS', 3));
+  if (rounds < 3) log(`warning: BENCH_ROUNDS=${rounds}; issue 6 asks for at least 3 rounds`);
+  const receiver: RunningReceiver | undefined = configs.includes('drum-otel+otlp') ? await startReceiver() : undefined;
+  const settings: MeasureSettings = {
+    configs,
+    routes: selectedRoutes(),
+    rounds,
+    warmupSeconds: numberFromEnv('BENCH_WARMUP', 2),
+    rewarmSeconds: process.env.BENCH_REWARM === '0' ? 0 : numberFromEnv('BENCH_REWARM', 0.5),
+    seconds: numberFromEnv('BENCH_SECONDS', 3),
+    minBusy: numberFromEnv('BENCH_MIN_BUSY', 0.9),
+    maxAttempts: Math.round(numberFromEnv('BENCH_MAX_ATTEMPTS', 3)),
+    serverEnv: { ...process.env, ...(receiver ? { [OTLP_URL_ENV]: receiver.url } : {}) },
+  };
+  let failures = 0;
+  try {
+    for (const node of benchNodes(log)) {
+      const pass = await measureNode(node, settings, log);
+      const summaries = summarisePass(pass, configs, settings.routes.map((route) => route.name));
+      const budget = checkBudget(summaries, node.major);
+      const files = writeReport({ date: localDate(), pass, settings, pinned, summaries, budget });
+      failures += summaries.reduce((sum, summary) => sum + summary.failures, 0);
+      log(`\nNode ${node.version}\n\n${markdownTable(summaries)}\n\nBudget:\n${budgetLines(budget).join('\n')}`);
+      for (const note of pass.notes) log(`note: ${note}`);
+      log(`wrote ${files.join(', ')}\n`);
+    }
+  } finally {
+    await receiver?.stop();
+  }
+  if (failures > 0) {
+    console.error(`${failures} requests failed (non-2xx, errors or timeouts): the numbers above are not trustworthy`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
