@@ -76,7 +76,7 @@ class RequestTrace {
   failed = false;
   error: unknown = undefined;
   constructor(
-    readonly span: Span | undefined,
+    readonly span: Span,
     readonly context: Context,
     readonly responseHook: ResponseHook | undefined,
   ) {}
@@ -389,7 +389,7 @@ function addCustomHeaderAttributes(
 
 function endRequestTrace(this: ServerResponse): void {
   const requestTrace = (this as Traceable)[REQUEST_TRACE]!;
-  const span = requestTrace.span!;
+  const span = requestTrace.span;
   applyOutcome(span, {
     statusCode: this.headersSent ? this.statusCode : undefined,
     aborted: !responseCompleted(this),
@@ -416,17 +416,18 @@ function responseCompleted(response: ServerResponse): boolean {
  * reported through `diag` instead of breaking the request or the process.
  */
 function contain<T>(name: string, plan: ActionPlan | undefined, callback: () => T): T | undefined {
-  const where = `${name}${plan ? ` of ${plan.where}` : ''}`;
   try {
     const result = callback();
-    if (isPromiseLike(result)) {
-      result.then(undefined, (error: unknown) => diag.error(`drum-otel: ${where} rejected; the request goes on`, error));
-    }
+    if (isPromiseLike(result)) result.then(undefined, (error: unknown) => reportFailure(name, plan, 'rejected', error));
     return result;
   } catch (error) {
-    diag.error(`drum-otel: ${where} threw; the request goes on`, error);
+    reportFailure(name, plan, 'threw', error);
     return undefined;
   }
+}
+
+function reportFailure(name: string, plan: ActionPlan | undefined, what: string, error: unknown): void {
+  diag.error(`drum-otel: ${name}${plan ? ` of ${plan.where}` : ''} ${what}; the request goes on`, error);
 }
 
 // ---------------------------------------------------------------------------------------------------------
