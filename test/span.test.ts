@@ -31,6 +31,16 @@ test('urlPath drops the query and the fragment', (t) => {
   t.is(urlPath(''), '');
 });
 
+test('urlPath keeps only the path of absolute-form targets, whatever their userinfo, query or fragment', (t) => {
+  t.is(urlPath('http://admin:pw@127.0.0.1:8080/predict/?token=t'), '/predict/');
+  t.is(urlPath('HTTPS://host/a/b#frag'), '/a/b');
+  t.is(urlPath('http://user:pass@host'), '/');
+  t.is(urlPath('http://user:pass@host?token=t'), '/');
+  t.is(urlPath('http://user:pa#ss@host/x'), '/');
+  t.is(urlPath('/already/a/path?x=http://u:p@h/'), '/already/a/path');
+  t.is(urlPath('*'), '*');
+});
+
 test('requestAttributes', (t) => {
   t.deepEqual(requestAttributes('GET', '/models/:id', '/models/3?x=1'), {
     'http.request.method': 'GET',

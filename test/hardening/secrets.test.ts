@@ -4,7 +4,6 @@ import type { Span } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Get, JsonController, Post } from 'routing-controllers';
 import { instrumentControllers, type InstrumentOptions, type RequestHeaders } from '../../src';
-import { urlPath } from '../../src/span';
 import type { RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 import { exportedText, RawClient, rawRequest, startServerWith } from './support';
@@ -177,12 +176,3 @@ test.serial('what the hooks threw went to diag only (where operators see it), ne
   ]);
 });
 
-test('urlPath keeps only the path of absolute-form targets, whatever their userinfo, query or fragment', (t) => {
-  t.is(urlPath('http://admin:pw@127.0.0.1:8080/predict/?token=t'), '/predict/');
-  t.is(urlPath('HTTPS://host/a/b#frag'), '/a/b');
-  t.is(urlPath('http://user:pass@host'), '/');
-  t.is(urlPath('http://user:pass@host?token=t'), '/');
-  t.is(urlPath('http://user:pa#ss@host/x'), '/');
-  t.is(urlPath('/already/a/path?x=http://u:p@h/'), '/already/a/path');
-  t.is(urlPath('*'), '*');
-});

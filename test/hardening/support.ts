@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createExpressServer, type RoutingControllersOptions } from 'routing-controllers';
-import type { RunningServer } from '../helpers/server';
+import { serve, type RunningServer } from '../helpers/server';
 
 /** Like `startServer`, with Node's own server options (a bigger `maxHeaderSize`) and listen backlog. */
 export async function startServerWith(
@@ -12,19 +12,7 @@ export async function startServerWith(
 ): Promise<RunningServer> {
   const app = createExpressServer(options);
   app.set('env', 'test');
-  const server: Server = createServer(maxHeaderSize === undefined ? {} : { maxHeaderSize }, app);
-  server.listen({ port: 0, host: '127.0.0.1', backlog });
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return serve(createServer(maxHeaderSize === undefined ? {} : { maxHeaderSize }, app), backlog);
 }
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

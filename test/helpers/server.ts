@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createExpressServer, type RoutingControllersOptions } from 'routing-controllers';
 
 /** A routing-controllers app listening on an ephemeral loopback port. */
@@ -19,8 +19,13 @@ export async function startServer(options: RoutingControllersOptions): Promise<R
 }
 
 /** Listens with any request listener (an Express app) on 127.0.0.1:0. */
-export async function listen(app: (...args: never[]) => void): Promise<RunningServer> {
-  const server = (app as unknown as { listen(port: number, host: string): Server }).listen(0, '127.0.0.1');
+export function listen(app: RequestListener): Promise<RunningServer> {
+  return serve(createServer(app));
+}
+
+/** Starts `server` on 127.0.0.1:0 (with the given listen backlog) and returns how to reach and close it. */
+export async function serve(server: Server, backlog?: number): Promise<RunningServer> {
+  server.listen({ port: 0, host: '127.0.0.1', backlog });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
