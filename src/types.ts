@@ -58,8 +58,9 @@ export type HeaderAttributes = (headers: RequestHeaders) => Attributes;
  */
 export interface InstrumentOptions {
   /**
-   * The provider whose tracer starts the spans. Default: the global provider, resolved on each span, so a
-   * provider registered after `instrumentControllers` (e.g. by `setupOtel()` later in start-up) is used.
+   * The provider whose tracer starts the spans. Default: the global provider, looked up when spans start
+   * (until one is registered), so a provider registered after `instrumentControllers` (e.g. by
+   * `setupOtel()` later in start-up) is used.
    */
   tracerProvider?: TracerProvider;
   /**
