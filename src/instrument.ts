@@ -56,12 +56,11 @@ interface ActionPlan {
   readonly where: string;
   readonly method: string;
   readonly traced: boolean;
-  /** The route as routing-controllers registers it with Express (route prefix included). */
-  readonly expressPath: string | RegExp;
   /** The action's method as Express names it: `get`, `post`, ..., or `all`. */
   readonly routeMethod: string;
   /** The action's HTTP method as requests spell it: `GET`, `POST`, ..., or `ALL`. */
   readonly httpMethod: string;
+  /** The route as routing-controllers registers it with Express (route prefix included), as template text. */
   readonly route: string;
   /** The `@Traced` name, or the default name for requests with the action's own method. */
   readonly spanName: string;
@@ -236,15 +235,13 @@ function planAction(settings: Settings, controller: Function, controllerRoute: s
     traced: settings.traceUndecorated,
     settings: { name: undefined, attributes: {} },
   };
-  const expressPath = ActionMetadata.appendBaseRoute(settings.routePrefix, fullRoute(controllerRoute, args.route));
-  const route = routeTemplate(expressPath);
+  const route = routeTemplate(ActionMetadata.appendBaseRoute(settings.routePrefix, fullRoute(controllerRoute, args.route)));
   const httpMethod = args.type.toUpperCase();
   const tracedSettings = decision.traced ? decision.settings : { name: undefined, attributes: {} };
   return {
     where,
     method: args.method,
     traced: decision.traced,
-    expressPath,
     routeMethod: args.type.toLowerCase(),
     httpMethod,
     route,
@@ -319,7 +316,7 @@ function requestMiddleware(settings: Settings, controller: Function, plans: read
 
 function matchPlan(settings: Settings, controller: Function, plans: readonly ActionPlan[], route: ExpressRoute): ActionPlan {
   const path = routeTemplate(route.path);
-  const match = plans.find((plan) => routeServesMethod(route, plan.routeMethod) && routeTemplate(plan.expressPath) === path);
+  const match = plans.find((plan) => routeServesMethod(route, plan.routeMethod) && plan.route === path);
   if (match !== undefined) return match;
   diag.warn(
     `drum-otel: no action of ${controller.name} has the route ${path}; is routePrefix ` +
