@@ -97,6 +97,11 @@ function headerText(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** Whether `name` is a valid HTTP header name (an RFC 9110 token). */
+export function isHeaderName(name: unknown): name is string {
+  return typeof name === 'string' && HEADER_NAME.test(name);
+}
+
 /**
  * Whether a header may carry a credential and must never be copied into telemetry.
  *
@@ -126,7 +131,7 @@ export function prepareHeaderCaptures(names: readonly string[] | undefined): rea
   }
   const captures = new Map<string, HeaderCapture>();
   for (const name of names) {
-    if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
+    if (!isHeaderName(name)) {
       throw new Error(`instrumentControllers: captureRequestHeaders has an invalid header name ${JSON.stringify(name)}`);
     }
     const header = name.toLowerCase();

@@ -38,6 +38,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { describeValue } from './describe';
+import { isHeaderName } from './headers';
 
 /**
  * How much OpenTelemetry's own `diag` logger prints, as `OTEL_LOG_LEVEL` spells it (lower case here).
@@ -192,8 +194,6 @@ const LOG_LEVELS: Readonly<Record<OtelLogLevel, DiagLogLevel>> = {
 };
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 const EXPORTER_NAMES = ['otlp', 'console', 'none'] as const;
-// RFC 9110 token characters: what a header name may consist of.
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 const BATCH_VARIABLES: readonly (readonly [variable: string, setting: keyof BatchSettings, minimum: number])[] = [
   ['OTEL_BSP_SCHEDULE_DELAY', 'scheduledDelayMillis', 0],
   ['OTEL_BSP_EXPORT_TIMEOUT', 'exportTimeoutMillis', 1],
@@ -285,7 +285,7 @@ export function parseHeaderList(variable: string, value: string | undefined): Re
     if (entry.trim() === '') continue;
     const separator = entry.indexOf('=');
     const name = separator === -1 ? undefined : percentDecoded(variable, value, entry.slice(0, separator).trim());
-    if (name === undefined || !HEADER_NAME.test(name)) {
+    if (!isHeaderName(name)) {
       throw configError(variable, value, `entry ${JSON.stringify(entry.trim())} is not name=value with a valid header name`);
     }
     headers[name] = percentDecoded(variable, value, entry.slice(separator + 1).trim());
@@ -369,7 +369,7 @@ function optionError(option: string, value: unknown, expected: string): Error {
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${String(value)}`;
+  return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${describeValue(value)}`;
 }
 
 function checkOptions(options: SetupOtelOptions): void {
