@@ -90,7 +90,8 @@ function tracingDecorator(
   key: string,
   valueFor: (where: string) => unknown,
 ): ClassOrMethodDecorator {
-  return ((target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
+  return ((target: object, propertyKey?: string | symbol | StandardDecoratorContext, descriptor?: PropertyDescriptor) => {
+    if (isStandardDecoratorContext(propertyKey)) throw standardDecoratorError(decoratorName, target, propertyKey);
     if (propertyKey === undefined) {
       const where = describeClass(target);
       Reflect.defineMetadata(key, valueFor(where), target);
@@ -101,6 +102,29 @@ function tracingDecorator(
     Reflect.defineMetadata(key, valueFor(where), target, propertyKey);
     rememberDecoratedMethod(target, propertyKey);
   }) as ClassOrMethodDecorator;
+}
+
+/** The second argument of a standard (TC39) decorator call: what TypeScript emits without `experimentalDecorators`. */
+interface StandardDecoratorContext {
+  readonly kind: string;
+  readonly name?: string | symbol;
+}
+
+function isStandardDecoratorContext(value: unknown): value is StandardDecoratorContext {
+  return value !== null && typeof value === 'object' && typeof (value as { kind?: unknown }).kind === 'string';
+}
+
+/**
+ * Standard decorators would receive no property descriptor and no `design:*` metadata: neither drum-otel's
+ * decorators nor routing-controllers' work that way, so the build configuration is what must change.
+ */
+function standardDecoratorError(decoratorName: string, target: object, context: StandardDecoratorContext): Error {
+  const where = `${context.kind} ${String(context.name ?? describeClass(target))}`;
+  return new Error(
+    `${decoratorName} on ${where} was applied as a standard (TC39) decorator: drum-otel and routing-controllers ` +
+      'need TypeScript\'s legacy decorators. Set "experimentalDecorators": true and "emitDecoratorMetadata": true ' +
+      'in tsconfig.json',
+  );
 }
 
 function assertInstanceMethod(

@@ -1,3 +1,10 @@
+/**
+ * The instrumentation: `@Traced()` / `@NoTrace()`, `instrumentControllers()` and the attribute helpers. It
+ * brings no OpenTelemetry SDK: spans go to the provider the application registers (or `drum-otel/setup`'s).
+ *
+ * @packageDocumentation
+ * @module drum-otel
+ */
 export { Traced, NoTrace } from './decorators';
 export type { ClassOrMethodDecorator } from './decorators';
 export { instrumentControllers } from './instrument';
@@ -17,6 +24,3 @@ export type {
   ResponseHook,
   HeaderAttributes,
 } from './types';
-// setup (issue 4)
-export { setupOtel } from './setup';
-export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './setup';

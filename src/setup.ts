@@ -48,7 +48,7 @@ import { isHeaderName } from './headers';
  * @category Setup
  * @example
  * ```ts
- * import { setupOtel, type OtelLogLevel } from 'drum-otel';
+ * import { setupOtel, type OtelLogLevel } from 'drum-otel/setup';
  *
  * const logLevel: OtelLogLevel = process.env.DEBUG ? 'debug' : 'warn';
  * setupOtel({ logLevel });
@@ -63,7 +63,7 @@ export type OtelLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbo
  * @category Setup
  * @example
  * ```ts
- * import { setupOtel, type SetupOtelOptions } from 'drum-otel';
+ * import { setupOtel, type SetupOtelOptions } from 'drum-otel/setup';
  *
  * const options: SetupOtelOptions = {
  *   serviceName: 'iris-classifier',
@@ -113,7 +113,7 @@ export interface SetupOtelOptions {
  * @category Setup
  * @example
  * ```ts
- * import { setupOtel } from 'drum-otel';
+ * import { setupOtel } from 'drum-otel/setup';
  *
  * const otel = setupOtel();
  * if (otel.enabled) console.log('exporting spans of', otel.tracerProvider);
@@ -512,7 +512,7 @@ let current: OtelHandle | undefined;
  * ```ts
  * import 'reflect-metadata';
  * import { createExpressServer, JsonController, Post } from 'routing-controllers';
- * import { instrumentControllers, setupOtel, Traced } from 'drum-otel';
+ * import { instrumentControllers, setupOtel, Traced } from 'drum-otel/setup';
  *
  * // OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 sends spans to a collector (http/protobuf).
  * const otel = setupOtel({ serviceName: 'iris-classifier' });

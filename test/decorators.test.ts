@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { Body, Get, getMetadataArgsStorage, JsonController, Param, Post } from 'routing-controllers';
+import ts from 'typescript';
+import * as drumOtel from '../src';
 import { instrumentControllers, NoTrace, Traced } from '../src';
 import { decisionFor } from '../src/decorators';
 
@@ -223,4 +225,36 @@ test('instrumentControllers rejects what is not an array of classes, and bad opt
     message: 'instrumentControllers: captureRequestHeaders has an invalid header name "bad header"',
   });
   t.throws(() => instrumentControllers([Fine], null as never), { message: 'instrumentControllers: options must be an object, got null' });
+});
+
+/** Compiles `source` as TypeScript does without `experimentalDecorators` (standard decorators) and runs it. */
+function runWithStandardDecorators(source: string): unknown {
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, experimentalDecorators: false },
+  });
+  const load = (name: string): unknown => (name === 'drum-otel' ? drumOtel : require(name));
+  return new Function('require', 'exports', outputText)(load, {});
+}
+
+test('@Traced() and @NoTrace() compiled as standard (TC39) decorators throw naming experimentalDecorators', (t) => {
+  t.throws(
+    () => runWithStandardDecorators(`
+      import { Traced } from 'drum-otel';
+      export class PredictionController {
+        @Traced('drum.invocations')
+        predict() { return 1; }
+      }`),
+    {
+      message:
+        '@Traced() on method predict was applied as a standard (TC39) decorator: drum-otel and routing-controllers ' +
+        'need TypeScript\'s legacy decorators. Set "experimentalDecorators": true and "emitDecoratorMetadata": true in tsconfig.json',
+    },
+  );
+  t.throws(
+    () => runWithStandardDecorators(`
+      import { NoTrace } from 'drum-otel';
+      @NoTrace()
+      export class HealthController {}`),
+    { message: /^@NoTrace\(\) on class HealthController was applied as a standard \(TC39\) decorator/ },
+  );
 });

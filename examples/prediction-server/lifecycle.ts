@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setupOtel, type OtelHandle, type SetupOtelOptions } from 'drum-otel';
+import { setupOtel, type OtelHandle, type SetupOtelOptions } from 'drum-otel/setup';
 import { SpanLineExporter } from './span-line-exporter';
 
 /** Variables that say where spans go; without any of them the examples print one line per span instead. */
