@@ -512,7 +512,8 @@ let current: OtelHandle | undefined;
  * ```ts
  * import 'reflect-metadata';
  * import { createExpressServer, JsonController, Post } from 'routing-controllers';
- * import { instrumentControllers, setupOtel, Traced } from 'drum-otel/setup';
+ * import { instrumentControllers, Traced } from 'drum-otel';
+ * import { setupOtel } from 'drum-otel/setup';
  *
  * // OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 sends spans to a collector (http/protobuf).
  * const otel = setupOtel({ serviceName: 'iris-classifier' });
