@@ -232,7 +232,10 @@ function runWithStandardDecorators(source: string): unknown {
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, experimentalDecorators: false },
   });
-  const load = (name: string): unknown => (name === 'drum-otel' ? drumOtel : require(name));
+  const load = (name: string): unknown => {
+    if (name !== 'drum-otel') throw new Error(`the compiled example imports ${name}`);
+    return drumOtel;
+  };
   return new Function('require', 'exports', outputText)(load, {});
 }
 
