@@ -5,7 +5,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { NextFunction, Request, Response } from 'express';
 import { Controller, Get, JsonController, Param } from 'routing-controllers';
 import { instrumentControllers, type InstrumentOptions } from '../../src';
-import type { RunningServer } from '../helpers/server';
+import { closeEachConnection, type RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 import { delay, drumSpans, startServerWith } from './support';
 
@@ -16,10 +16,19 @@ const diagRecords = captureDiag();
 // unhandled rejection from its error handler and never answers. Those rejections are recorded and handled here,
 // so each case can compare them between the instrumented controller and its uninstrumented twin.
 const rejections: string[] = [];
+let onRejection: (() => void) | undefined;
 process.on('unhandledRejection', (reason, promise) => {
   rejections.push(describe(reason));
   promise.catch(() => {});
+  onRejection?.();
 });
+
+/** Resolves at the next unhandled rejection: routing-controllers' sign that it will never answer. */
+function nextRejection(): Promise<'rejected'> {
+  return new Promise((resolve) => {
+    onRejection = () => resolve('rejected');
+  });
+}
 
 function describe(value: unknown): string {
   try {
@@ -171,6 +180,7 @@ test.before(async () => {
   defaultServer = await startServerWith({ controllers, development: false });
   customServer = await startServerWith({ controllers, development: false, defaultErrorHandler: false });
   (customServer.server.listeners('request')[0] as unknown as { use: Function }).use(customErrorHandler);
+  for (const { server } of [defaultServer, customServer]) closeEachConnection(server);
 });
 
 test.after.always(async () => {
@@ -190,18 +200,26 @@ interface Outcome {
   rejections: string[];
 }
 
-/** What a client sees for `path` (giving up after 250 ms without a response), and the rejections it caused. */
+/**
+ * What a client sees for `path`, and the rejections it caused. A request that ends in an unhandled rejection
+ * before any response is one routing-controllers never answers: the client gives up then.
+ */
 async function outcome(server: RunningServer, path: string): Promise<Outcome> {
   const before = rejections.length;
+  const abort = new AbortController();
+  const rejected = nextRejection();
   let result: Omit<Outcome, 'rejections'>;
   try {
-    const response = await fetch(`${server.url}${path}`, { signal: AbortSignal.timeout(250) });
+    const response = await Promise.race([fetch(`${server.url}${path}`, { signal: abort.signal }), rejected]);
+    if (response === 'rejected') throw new Error('no response');
     const body = await response.text().catch((error: Error) => `<body failed: ${error.name}>`);
     result = { status: response.status, contentType: response.headers.get('content-type'), body };
   } catch (error) {
+    abort.abort();
     result = { status: 'no response', contentType: null, body: (error as Error).name };
   }
-  await delay(20);
+  // The server handled the request in this process: a rejection it caused has been reported by now.
+  await new Promise((resolve) => setImmediate(resolve));
   return { ...result, rejections: rejections.slice(before) };
 }
 
