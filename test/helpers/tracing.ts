@@ -14,7 +14,7 @@ export function registerTracing(propagator?: TextMapPropagator): { provider: Nod
  * Waits until `count` spans have ended, then one more turn of the event loop, and returns them all:
  * the caller asserts the exact number, so a span too many is seen too.
  */
-export async function finishedSpans(exporter: InMemorySpanExporter, count: number, timeoutMs = 5000): Promise<ReadableSpan[]> {
+export async function finishedSpans(exporter: InMemorySpanExporter, count: number, timeoutMs = 30_000): Promise<ReadableSpan[]> {
   const deadline = Date.now() + timeoutMs;
   while (exporter.getFinishedSpans().length < count && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 2));
