@@ -20,3 +20,16 @@ export type {
 // setup (issue 4)
 export { setupOtel } from './setup';
 export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './setup';
+// GenAI: chat routes' gen_ai.* span attributes and server metrics
+export { GenAiTelemetry, GenAiMetrics, EVENT_DRUM_FIRST_TOKEN } from './genai';
+export type {
+  GenAiTurn,
+  GenAiMessage,
+  GenAiRequest,
+  GenAiResponse,
+  GenAiUsage,
+  GenAiOutcome,
+  GenAiTelemetryOptions,
+  GenAiMetricsOptions,
+  GenAiMeasurement,
+} from './genai';

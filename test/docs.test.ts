@@ -85,7 +85,7 @@ function symbolName(node: ts.Node): string {
 /** Every ```ts block in the TSDoc comments of `src/*.ts`, named by file, symbol and tag. */
 function sourceBlocks(): DocBlock[] {
   const blocks: DocBlock[] = [];
-  const files = readdirSync(join(root, 'src'))
+  const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
     .sort();
   for (const name of files) {
@@ -222,7 +222,7 @@ function format(diagnostics: readonly ts.Diagnostic[], lineOffset: number, sourc
 test('the documentation has ```ts examples to check', (t) => {
   t.true(blocks.length > 0);
   // What issue #5 requires an @example of; setupOtel once src/index.ts exports it.
-  const required = ['Traced', 'NoTrace', 'instrumentControllers', 'extractRequestHeaders'];
+  const required = ['Traced', 'NoTrace', 'instrumentControllers', 'extractRequestHeaders', 'GenAiTelemetry', 'GenAiMetrics'];
   if (/\bsetupOtel\b/.test(readFileSync(join(root, 'src', 'index.ts'), 'utf8'))) required.push('setupOtel');
   for (const symbol of required) {
     t.true(
