@@ -31,14 +31,14 @@ const MEASUREMENTS = ['sepal length', 'sepal width', 'petal length', 'petal widt
  */
 export function answer(model: IrisModel, chatModel: ChatModel, messages: readonly ChatTurnText[]): string {
   const question = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
-  const numbers = (question.match(NUMBER) ?? []).map(Number);
-  if (numbers.length !== 4) return explain(chatModel, numbers.length);
-  const probabilities = model.probabilities(numbers);
+  const written = question.match(NUMBER) ?? [];
+  if (written.length !== 4) return explain(chatModel, written.length);
+  const probabilities = model.probabilities(written.map(Number));
   const best = probabilities.indexOf(Math.max(...probabilities));
   const species = model.classes[best];
   if (chatModel.style === 'brief') return `${species} (${probabilities[best].toFixed(2)})`;
   const listed = model.classes.map((label, k) => `${label} ${probabilities[k].toFixed(3)}`).join(', ');
-  const read = MEASUREMENTS.map((name, j) => `${name} ${numbers[j]} cm`).join(', ');
+  const read = MEASUREMENTS.map((name, j) => `${name} ${written[j]} cm`).join(', ');
   return `Predicted species: ${species}. Probabilities: ${listed} (${read}).`;
 }
 
