@@ -281,7 +281,7 @@ function textOf(html: string): string {
 }
 
 const TRACED_SIGNATURE = 'Traced(options?: string | TracedOptions): ClassOrMethodDecorator';
-const CATEGORIES = ['Decorators', 'Bootstrap', 'Setup', 'Attributes'];
+const CATEGORIES = ['Decorators', 'Bootstrap', 'Setup', 'Attributes', 'GenAI'];
 
 test('npm run docs builds the reference without warnings, grouped by category', async (t) => {
   const { stdout, stderr } = await generateDocs(); // rejects (failing the test) on a non-zero exit
