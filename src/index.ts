@@ -21,15 +21,4 @@ export type {
 export { setupOtel } from './setup';
 export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './setup';
 // GenAI: chat routes' gen_ai.* span attributes and server metrics
-export { GenAiTelemetry, GenAiMetrics, EVENT_DRUM_FIRST_TOKEN } from './genai';
-export type {
-  GenAiTurn,
-  GenAiMessage,
-  GenAiRequest,
-  GenAiResponse,
-  GenAiUsage,
-  GenAiOutcome,
-  GenAiTelemetryOptions,
-  GenAiMetricsOptions,
-  GenAiMeasurement,
-} from './genai';
+export * from './genai';

@@ -7,6 +7,7 @@ import { readServerConfig, readTracingSwitch, readUrlPrefix } from '../examples/
 import { exampleOtelOptions } from '../examples/prediction-server/lifecycle';
 import { SpanLineExporter, spanLine } from '../examples/prediction-server/span-line-exporter';
 import { IRIS_CSV } from './e2e/server-process';
+import { jsonErrorMessage } from './helpers/json';
 import { listen, type RunningServer } from './helpers/server';
 import { finishedSpans, registerTracing } from './helpers/tracing';
 
@@ -87,19 +88,10 @@ const badInputs: readonly (readonly [label: string, body: string | Buffer, type:
   ['wrong columns', 'a,b\n1,2\n', 'text/csv', 400, 'ERROR: the CSV header lacks the columns sepal_length, sepal_width, petal_length, petal_width; expected sepal_length, sepal_width, petal_length, petal_width'],
   ['non-numeric cell', 'sepal_length,sepal_width,petal_length,petal_width\n1,2,x,4\n', 'text/csv', 400, 'ERROR: row 1, column petal_length: "x" is not a number'],
   ['bad CSV', 'sepal_length,sepal_width,petal_length,petal_width\n"1,2,3,4\n', 'text/csv', 400, 'ERROR: the CSV cannot be parsed: line 3: a quoted field is not closed'],
-  ['bad JSON', '[{', 'application/json', 400, `ERROR: the body is not valid JSON: ${jsonMessage('[{')}`],
+  ['bad JSON', '[{', 'application/json', 400, `ERROR: the body is not valid JSON: ${jsonErrorMessage('[{')}`],
   ['unsupported type', '<rows/>', 'application/xml', 415, 'ERROR: unsupported Content-Type "application/xml"; send text/csv or application/json'],
   ['oversize body', `${IRIS_CSV}${'5.1,3.5,1.4,0.2\n'.repeat(80)}`, 'text/csv', 413, 'ERROR: the request body is larger than the limit of 1024 bytes'],
 ];
-
-function jsonMessage(text: string): string {
-  try {
-    JSON.parse(text);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return '';
-}
 
 for (const [label, body, type, status, message] of badInputs) {
   test(`${label}: ${status} with {"message": "ERROR: ..."} on every prediction route`, async (t) => {

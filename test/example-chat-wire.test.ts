@@ -6,6 +6,7 @@ import { answer, CHAT_MODELS } from '../examples/prediction-server/chat/assistan
 import { generate } from '../examples/prediction-server/chat/generation';
 import { countPromptTokens, tokenize } from '../examples/prediction-server/chat/tokens';
 import { parseChatRequest } from '../examples/prediction-server/chat/wire';
+import { jsonErrorMessage } from './helpers/json';
 import { listen, type RunningServer } from './helpers/server';
 
 // The example's chat pieces on their own: token counting, the assistant's answers, the request checks, and
@@ -86,7 +87,7 @@ test('generation: every token after its delay, cut by the limit, or stopped by t
 const message = [{ role: 'user', content: 'hi' }];
 const badRequests: readonly (readonly [label: string, body: unknown, status: number, error: object])[] = [
   ['no body', Buffer.alloc(0), 400, { message: 'The request body is empty; send a chat completion request as JSON.', param: null, code: null }],
-  ['malformed JSON', Buffer.from('{"model":'), 400, { message: `We could not parse the JSON body of your request: ${jsonMessage('{"model":')}`, param: null, code: null }],
+  ['malformed JSON', Buffer.from('{"model":'), 400, { message: `We could not parse the JSON body of your request: ${jsonErrorMessage('{"model":')}`, param: null, code: null }],
   ['a JSON array', Buffer.from('[]'), 400, { message: 'The request body must be a JSON object.', param: null, code: null }],
   ['no model', { messages: message }, 400, { message: 'You must provide a model parameter.', param: 'model', code: null }],
   ['a model of another type', { model: 7, messages: message }, 400, { message: "Invalid type for 'model': expected a string.", param: 'model', code: 'invalid_type' }],
@@ -106,15 +107,6 @@ const badRequests: readonly (readonly [label: string, body: unknown, status: num
   ['stream_options without stream', { model: 'iris-assistant', messages: message, stream_options: { include_usage: true } }, 400, { message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: 'stream_options', code: null }],
   ['n 2', { model: 'iris-assistant', messages: message, n: 2 }, 400, { message: "Invalid 'n': this server makes one choice (n=1).", param: 'n', code: null }],
 ];
-
-function jsonMessage(text: string): string {
-  try {
-    JSON.parse(text);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return '';
-}
 
 function bodyOf(value: unknown): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value));
@@ -170,7 +162,7 @@ test('over HTTP: malformed JSON, no body and an oversize body get OpenAI-shaped 
   const oversize = JSON.stringify({ model: 'iris-assistant', messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
   for (const path of ['/chat/completions', '/v1/chat/completions']) {
     for (const [body, status, text] of [
-      ['{"model":', 400, `We could not parse the JSON body of your request: ${jsonMessage('{"model":')}`],
+      ['{"model":', 400, `We could not parse the JSON body of your request: ${jsonErrorMessage('{"model":')}`],
       ['', 400, 'The request body is empty; send a chat completion request as JSON.'],
       [oversize, 413, 'The request body is larger than the limit of 1024 bytes.'],
     ] as const) {

@@ -85,19 +85,40 @@ const MESSAGES = [
 // "You"," are"," helpful","." + "Which"," species"," is"," 6.7",","," 3.0",","," 5.2",","," 2.3","?"
 const PROMPT_TOKENS = 15;
 
-function conversationAttributes(answer: string, finishReason: string): Record<string, unknown> {
+const VIRGINICA_USAGE = {
+  prompt_tokens: PROMPT_TOKENS,
+  completion_tokens: VIRGINICA_ANSWER_TOKENS,
+  total_tokens: PROMPT_TOKENS + VIRGINICA_ANSWER_TOKENS,
+};
+
+/** Every attribute of the span of a completed `iris-assistant` answer to MESSAGES, in the order they are set. */
+function virginicaSpanAttributes(route: string, id: string, requested: Record<string, number> = {}): Record<string, unknown> {
   return {
+    'http.request.method': 'POST',
+    'http.route': route,
+    'url.path': route,
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'datarobot',
+    'gen_ai.request.model': 'iris-assistant',
+    ...requested,
+    'gen_ai.usage.input_tokens': PROMPT_TOKENS,
     'gen_ai.prompt.0.role': 'system',
     'gen_ai.prompt.0.content': 'You are helpful.',
     'gen_ai.prompt.1.role': 'user',
     'gen_ai.prompt.1.content': VIRGINICA,
     'gen_ai.prompt': VIRGINICA,
     'gen_ai.input.messages': JSON.stringify(MESSAGES.map(({ role, content }) => ({ role, parts: [{ type: 'text', content }] }))),
+    'gen_ai.response.id': id,
+    'gen_ai.response.model': 'iris-assistant',
+    'gen_ai.usage.output_tokens': VIRGINICA_ANSWER_TOKENS,
+    'gen_ai.response.finish_reasons': ['stop'],
     'gen_ai.completion.0.role': 'assistant',
-    'gen_ai.completion.0.content': answer,
+    'gen_ai.completion.0.content': VIRGINICA_ANSWER,
     'gen_ai.output.messages': JSON.stringify([
-      { role: 'assistant', parts: [{ type: 'text', content: answer }], finish_reason: finishReason },
+      { role: 'assistant', parts: [{ type: 'text', content: VIRGINICA_ANSWER }], finish_reason: 'stop' },
     ]),
+    'http.response.status_code': 200,
+    'http.status_code': 200,
   };
 }
 
@@ -113,34 +134,16 @@ test('create, not streamed: the answer with usage; one SERVER span with every ge
   t.deepEqual(completion.choices, [
     { index: 0, message: { role: 'assistant', content: VIRGINICA_ANSWER, refusal: null }, logprobs: null, finish_reason: 'stop' },
   ]);
-  t.deepEqual(completion.usage, {
-    prompt_tokens: PROMPT_TOKENS,
-    completion_tokens: VIRGINICA_ANSWER_TOKENS,
-    total_tokens: PROMPT_TOKENS + VIRGINICA_ANSWER_TOKENS,
-  });
+  t.deepEqual(completion.usage, VIRGINICA_USAGE);
 
   const span = await spanOfTrace(t, traceId);
   t.is(span.name, 'drum.chat.completions');
   t.is(span.kind, SpanKind.SERVER);
   t.is(span.parentSpanContext?.spanId, spanId);
-  t.deepEqual(span.attributes, {
-    'http.request.method': 'POST',
-    'http.route': '/v1/chat/completions',
-    'url.path': '/v1/chat/completions',
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.provider.name': 'datarobot',
-    'gen_ai.request.model': 'iris-assistant',
-    'gen_ai.request.max_tokens': 100,
-    'gen_ai.request.temperature': 0.2,
-    'gen_ai.usage.input_tokens': PROMPT_TOKENS,
-    'gen_ai.response.id': completion.id,
-    'gen_ai.response.model': 'iris-assistant',
-    'gen_ai.usage.output_tokens': VIRGINICA_ANSWER_TOKENS,
-    'gen_ai.response.finish_reasons': ['stop'],
-    ...conversationAttributes(VIRGINICA_ANSWER, 'stop'),
-    'http.response.status_code': 200,
-    'http.status_code': 200,
-  });
+  t.deepEqual(
+    span.attributes,
+    virginicaSpanAttributes('/v1/chat/completions', completion.id, { 'gen_ai.request.max_tokens': 100, 'gen_ai.request.temperature': 0.2 }),
+  );
   t.deepEqual(span.events.map((event) => event.name), ['drum.first_token']);
   t.deepEqual(span.status, { code: 0 });
 });
@@ -164,31 +167,12 @@ test('create, streamed on /chat/completions: chunks join to the same answer, the
   const [finish, usage] = chunks.slice(-2);
   t.deepEqual(finish.choices, [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }]);
   t.deepEqual(usage.choices, []);
-  t.deepEqual(usage.usage, {
-    prompt_tokens: PROMPT_TOKENS,
-    completion_tokens: VIRGINICA_ANSWER_TOKENS,
-    total_tokens: PROMPT_TOKENS + VIRGINICA_ANSWER_TOKENS,
-  });
+  t.deepEqual(usage.usage, VIRGINICA_USAGE);
 
   const span = await spanOfTrace(t, traceId);
   t.is(span.name, 'drum.chat.completions');
   t.is(span.parentSpanContext?.spanId, spanId);
-  t.deepEqual(span.attributes, {
-    'http.request.method': 'POST',
-    'http.route': '/chat/completions',
-    'url.path': '/chat/completions',
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.provider.name': 'datarobot',
-    'gen_ai.request.model': 'iris-assistant',
-    'gen_ai.usage.input_tokens': PROMPT_TOKENS,
-    'gen_ai.response.id': chunks[0].id,
-    'gen_ai.response.model': 'iris-assistant',
-    'gen_ai.usage.output_tokens': VIRGINICA_ANSWER_TOKENS,
-    'gen_ai.response.finish_reasons': ['stop'],
-    ...conversationAttributes(VIRGINICA_ANSWER, 'stop'),
-    'http.response.status_code': 200,
-    'http.status_code': 200,
-  });
+  t.deepEqual(span.attributes, virginicaSpanAttributes('/chat/completions', chunks[0].id));
   t.deepEqual(span.events.map((event) => event.name), ['drum.first_token']);
 });
 
