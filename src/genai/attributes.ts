@@ -12,7 +12,7 @@ import {
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-} from '@opentelemetry/semantic-conventions/incubating';
+} from './semconv';
 import type { GenAiMessage, GenAiRequest, GenAiResponse } from './types';
 
 /** The attributes a GenAI request's span starts with: operation, provider, and what the client asked for. */

@@ -11,7 +11,7 @@ import {
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   METRIC_GEN_AI_SERVER_REQUEST_DURATION,
   METRIC_GEN_AI_SERVER_TIME_TO_FIRST_TOKEN,
-} from '@opentelemetry/semantic-conventions/incubating';
+} from './semconv';
 import { describeValue } from '../describe';
 import { ATTR_DRUM_REQUEST_ABORTED } from '../span';
 import { VERSION } from '../version';

@@ -1,5 +1,5 @@
 import { INVALID_SPAN_CONTEXT, trace, type Span } from '@opentelemetry/api';
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT } from '@opentelemetry/semantic-conventions/incubating';
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT } from './semconv';
 import { describeValue } from '../describe';
 import { readCaptureMessageContent } from './content';
 import { GenAiMetrics } from './metrics';

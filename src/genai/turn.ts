@@ -3,7 +3,7 @@ import {
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-} from '@opentelemetry/semantic-conventions/incubating';
+} from './semconv';
 import { describeValue } from '../describe';
 import { completionAttributes, genAiRequestAttributes, genAiResponseAttributes, promptAttributes } from './attributes';
 import type { GenAiMetrics } from './metrics';
