@@ -38,7 +38,7 @@ let fast: RunningServer;
 let slow: RunningServer;
 
 // Fast tokens where timing is not the point; slow ones for the abort, so the client can leave mid-answer.
-const SLOW_TOKEN_MS = 300;
+const SLOW_TOKEN_MS = 500;
 
 test.before(async () => {
   fast = await listen(createPredictionApp({ chat: { tokenDelayMs: 1, onGeneration: reports.add } }));
