@@ -24,3 +24,5 @@ export type {
   ResponseHook,
   HeaderAttributes,
 } from './types';
+// GenAI: chat routes' gen_ai.* span attributes and server metrics
+export * from './genai';

@@ -85,7 +85,7 @@ function symbolName(node: ts.Node): string {
 /** Every ```ts block in the TSDoc comments of `src/*.ts`, named by file, symbol and tag. */
 function sourceBlocks(): DocBlock[] {
   const blocks: DocBlock[] = [];
-  const files = readdirSync(join(root, 'src'))
+  const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
     .sort();
   for (const name of files) {
@@ -223,7 +223,7 @@ function format(diagnostics: readonly ts.Diagnostic[], lineOffset: number, sourc
 test('the documentation has ```ts examples to check', (t) => {
   t.true(blocks.length > 0);
   // The entry points of both entries, each with an example.
-  const required = ['Traced', 'NoTrace', 'instrumentControllers', 'extractRequestHeaders', 'setupOtel'];
+  const required = ['Traced', 'NoTrace', 'instrumentControllers', 'extractRequestHeaders', 'GenAiTelemetry', 'GenAiMetrics', 'setupOtel'];
   for (const symbol of required) {
     t.true(
       blocks.some((block) => block.symbol === symbol && block.tag === '@example'),
@@ -281,7 +281,7 @@ function textOf(html: string): string {
 }
 
 const TRACED_SIGNATURE = 'Traced(options?: string | TracedOptions): ClassOrMethodDecorator';
-const CATEGORIES = ['Decorators', 'Bootstrap', 'Setup', 'Attributes'];
+const CATEGORIES = ['Decorators', 'Bootstrap', 'Setup', 'Attributes', 'GenAI'];
 
 /** The page of each entry: `drum-otel` and `drum-otel/setup`, as their `@module` tags name them. */
 const ENTRY_PAGES = { 'drum-otel': 'drum-otel.html', 'drum-otel/setup': 'drum-otel_setup.html' } as const;

@@ -7,6 +7,7 @@ import { readServerConfig, readTracingSwitch, readUrlPrefix } from '../examples/
 import { exampleOtelOptions } from '../examples/prediction-server/lifecycle';
 import { SpanLineExporter, spanLine } from '../examples/prediction-server/span-line-exporter';
 import { IRIS_CSV } from './e2e/server-process';
+import { jsonErrorMessage } from './helpers/json';
 import { listen, type RunningServer } from './helpers/server';
 import { finishedSpans, registerTracing } from './helpers/tracing';
 
@@ -87,19 +88,10 @@ const badInputs: readonly (readonly [label: string, body: string | Buffer, type:
   ['wrong columns', 'a,b\n1,2\n', 'text/csv', 400, 'ERROR: the CSV header lacks the columns sepal_length, sepal_width, petal_length, petal_width; expected sepal_length, sepal_width, petal_length, petal_width'],
   ['non-numeric cell', 'sepal_length,sepal_width,petal_length,petal_width\n1,2,x,4\n', 'text/csv', 400, 'ERROR: row 1, column petal_length: "x" is not a number'],
   ['bad CSV', 'sepal_length,sepal_width,petal_length,petal_width\n"1,2,3,4\n', 'text/csv', 400, 'ERROR: the CSV cannot be parsed: line 3: a quoted field is not closed'],
-  ['bad JSON', '[{', 'application/json', 400, `ERROR: the body is not valid JSON: ${jsonMessage('[{')}`],
+  ['bad JSON', '[{', 'application/json', 400, `ERROR: the body is not valid JSON: ${jsonErrorMessage('[{')}`],
   ['unsupported type', '<rows/>', 'application/xml', 415, 'ERROR: unsupported Content-Type "application/xml"; send text/csv or application/json'],
   ['oversize body', `${IRIS_CSV}${'5.1,3.5,1.4,0.2\n'.repeat(80)}`, 'text/csv', 413, 'ERROR: the request body is larger than the limit of 1024 bytes'],
 ];
-
-function jsonMessage(text: string): string {
-  try {
-    JSON.parse(text);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return '';
-}
 
 for (const [label, body, type, status, message] of badInputs) {
   test(`${label}: ${status} with {"message": "ERROR: ..."} on every prediction route`, async (t) => {
@@ -152,13 +144,13 @@ test.serial('SpanLineExporter writes one line per span', async (t) => {
 });
 
 test('config: defaults, and each variable read', (t) => {
-  t.deepEqual(readServerConfig({}), { port: 8080, host: undefined, urlPrefix: '', workers: 1, tracing: true });
-  t.deepEqual(readServerConfig({ PORT: '0', HOST: '127.0.0.1', URL_PREFIX: '/drum/', WORKERS: '4', ENABLE_OTEL: 'False' }), {
-    port: 0,
-    host: '127.0.0.1',
-    urlPrefix: '/drum',
-    workers: 4,
-    tracing: false,
+  t.deepEqual(readServerConfig({}), { port: 8080, host: undefined, urlPrefix: '', workers: 1, tracing: true, chatTokenDelayMs: 20 });
+  t.deepEqual(
+    readServerConfig({ PORT: '0', HOST: '127.0.0.1', URL_PREFIX: '/drum/', WORKERS: '4', ENABLE_OTEL: 'False', CHAT_TOKEN_DELAY_MS: '0' }),
+    { port: 0, host: '127.0.0.1', urlPrefix: '/drum', workers: 4, tracing: false, chatTokenDelayMs: 0 },
+  );
+  t.throws(() => readServerConfig({ CHAT_TOKEN_DELAY_MS: '20ms' }), {
+    message: 'CHAT_TOKEN_DELAY_MS="20ms" is invalid; expected a whole number from 0 to 60000',
   });
 });
 

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { useExpressServer } from 'routing-controllers';
 import { instrumentControllers } from 'drum-otel';
+import { defineChatControllers } from './chat/controllers';
+import type { ChatOptions } from './chat/completions';
 import { defineControllers } from './controllers';
 import { IrisModel, checkWeights } from './model';
 import weights from './iris-model.json';
@@ -16,6 +18,8 @@ export interface PredictionAppOptions {
   readonly maxBodyBytes?: number;
   /** Default: the committed Iris model. */
   readonly model?: IrisModel;
+  /** The chat routes' token delay and generation reports. */
+  readonly chat?: ChatOptions;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -36,7 +40,11 @@ function packageVersion(): string {
  */
 export function createPredictionApp(options: PredictionAppOptions = {}): Express {
   const { tracing = true, urlPrefix = '', maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
-  const controllers = defineControllers({ model: options.model ?? loadIrisModel(), maxBodyBytes, version: packageVersion() });
+  const model = options.model ?? loadIrisModel();
+  const controllers = [
+    ...defineControllers({ model, maxBodyBytes, version: packageVersion() }),
+    ...defineChatControllers({ ...options.chat, model, maxBodyBytes }),
+  ];
   const app = express();
   app.disable('x-powered-by');
   useExpressServer(app, {

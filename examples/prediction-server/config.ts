@@ -10,6 +10,8 @@ export interface ServerConfig {
   readonly workers: number;
   /** ENABLE_OTEL / MLOPS_RUNTIME_PARAM_ENABLE_OTEL. Default true. */
   readonly tracing: boolean;
+  /** CHAT_TOKEN_DELAY_MS: milliseconds before each token of a chat answer. Default 20. */
+  readonly chatTokenDelayMs: number;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -95,5 +97,6 @@ export function readServerConfig(env: Environment): ServerConfig {
     urlPrefix: readUrlPrefix(env),
     workers: integer(env, 'WORKERS', 1, 256, 1),
     tracing: readTracingSwitch(env),
+    chatTokenDelayMs: integer(env, 'CHAT_TOKEN_DELAY_MS', 0, 60_000, 20),
   };
 }

@@ -27,7 +27,11 @@ function announce(config: ServerConfig, port: number): void {
 /** One serving process: the only one, or a cluster worker (which sets up OpenTelemetry after the fork). */
 async function serve(config: ServerConfig): Promise<void> {
   const otel = startOtel(config.tracing);
-  const app = createPredictionApp({ tracing: config.tracing, urlPrefix: config.urlPrefix });
+  const app = createPredictionApp({
+    tracing: config.tracing,
+    urlPrefix: config.urlPrefix,
+    chat: { tokenDelayMs: config.chatTokenDelayMs },
+  });
   const server = createServer(app).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   stopOnSignals(server, otel);

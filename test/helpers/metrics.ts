@@ -1,0 +1,62 @@
+import { MeterProvider, MetricReader, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { Attributes } from '@opentelemetry/api';
+
+/** A pull reader: the test collects when it wants to look. */
+class CollectingReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A real SDK MeterProvider whose metrics a test reads with `collect()`. */
+export interface TestMeters {
+  readonly provider: MeterProvider;
+  /** Every metric collected now, by name, with the meter (scope) each came from. */
+  collect(): Promise<Map<string, { metric: MetricData; scope: { name: string; version?: string } }>>;
+}
+
+export function createTestMeters(): TestMeters {
+  const reader = new CollectingReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  return {
+    provider,
+    async collect() {
+      const { resourceMetrics, errors } = await reader.collect();
+      if (errors.length > 0) throw new Error(`metric collection failed: ${errors.join('; ')}`);
+      const found = new Map<string, { metric: MetricData; scope: { name: string; version?: string } }>();
+      for (const scopeMetrics of resourceMetrics.scopeMetrics) {
+        for (const metric of scopeMetrics.metrics) {
+          if (found.has(metric.descriptor.name)) throw new Error(`metric ${metric.descriptor.name} collected twice`);
+          found.set(metric.descriptor.name, { metric, scope: scopeMetrics.scope });
+        }
+      }
+      return found;
+    },
+  };
+}
+
+/** A histogram point as plain values: what tests compare. */
+export interface HistogramPoint {
+  readonly attributes: Attributes;
+  readonly count: number;
+  readonly sum: number;
+  readonly boundaries: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/** The points of a histogram metric, sorted by their attributes' JSON so tests can compare them in order. */
+export function histogramPoints(metric: MetricData | undefined): HistogramPoint[] {
+  if (metric === undefined) return [];
+  return (metric.dataPoints as DataPoint<Histogram>[])
+    .map((point) => ({
+      attributes: point.attributes,
+      count: point.value.count,
+      sum: point.value.sum ?? Number.NaN,
+      boundaries: point.value.buckets.boundaries,
+      counts: point.value.buckets.counts,
+    }))
+    .sort((a, b) => JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes)));
+}
