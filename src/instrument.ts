@@ -309,7 +309,8 @@ function requestMiddleware(settings: Settings, controller: Function, plans: read
     if (!plan.traced) return next();
     const requestTrace = startRequestTrace(settings, plan, request);
     (response as Traceable)[REQUEST_TRACE] = requestTrace;
-    response.on('close', endRequestTrace);
+    // A span the sampler dropped records nothing at its end: only a responseHook still has to see the response.
+    if (requestTrace.span.isRecording() || settings.responseHook !== undefined) response.on('close', endRequestTrace);
     context.with(requestTrace.context, next);
   };
 }
