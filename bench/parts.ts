@@ -23,6 +23,7 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   AlwaysOnSampler,
+  RandomIdGenerator,
   TraceIdRatioBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
@@ -109,7 +110,9 @@ function spanTable(): Record<string, number> {
     started.setAttribute('http.response.status_code', 200);
     started.end();
   };
+  const ids = new RandomIdGenerator();
   return interleaved({
+    'trace id + span id (the SDK RandomIdGenerator; a root span makes both, sampled or not)': () => void (ids.generateTraceId() + ids.generateSpanId()),
     'span start+end, 100%, no processor (exporter none)': span(always),
     'span start+end, 1% (parentbased_traceidratio)': span(ratio),
     'span start+end, 100%, BatchSpanProcessor': span(batched),
