@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import express, { type RequestHandler } from 'express';
 import { Body, Get, JsonController, Post, useExpressServer } from 'routing-controllers';
-import type { ConfigName } from './configs';
+import type { Instrumentation } from './configs';
 import { loadExampleApp, type RequestListener } from './example-app';
 
 /** The worst case for relative overhead: an action that does nothing but return its body. */
@@ -27,16 +27,8 @@ export class StatusController {
   }
 }
 
-/** How drum-otel enters the bench's own controllers in each configuration. */
-type DrumOtelUse = 'none' | 'traced' | 'notrace';
-
-function drumOtelUse(config: ConfigName): DrumOtelUse {
-  if (config === 'notrace') return 'notrace';
-  return config === 'drum-otel' || config === 'drum-otel+otlp' ? 'traced' : 'none';
-}
-
 /** Instruments the bench controllers; drum-otel is loaded only here, so `baseline` never loads it. */
-async function instrumentBenchControllers(use: DrumOtelUse): Promise<Function[]> {
+async function instrumentBenchControllers(use: Instrumentation): Promise<Function[]> {
   const controllers: Function[] = [EchoController, StatusController];
   if (use === 'none') return controllers;
   const { instrumentControllers, NoTrace } = await import('drum-otel');
@@ -57,24 +49,24 @@ export interface BenchApp {
 type Middleware = (request: unknown, response: unknown, next: () => void) => void;
 
 /** The bench's own Express app; `beforeRoutes` (the `floor` middleware) runs first for every request. */
-async function ownApp(config: ConfigName, beforeRoutes: Middleware | undefined): Promise<RequestListener> {
+async function ownApp(instrumentation: Instrumentation, beforeRoutes: Middleware | undefined): Promise<RequestListener> {
   const app = express();
   // Express would otherwise log every error routing-controllers hands it; the bench counts non-2xx instead.
   app.set('env', 'production');
   if (beforeRoutes !== undefined) app.use(beforeRoutes as RequestHandler);
-  const controllers = await instrumentBenchControllers(drumOtelUse(config));
+  const controllers = await instrumentBenchControllers(instrumentation);
   useExpressServer(app, { controllers, defaultErrorHandler: true });
   return app as unknown as RequestListener;
 }
 
 /**
- * The listener of `config`'s server. The example app is not mounted inside the bench's (a nested Express app
+ * The listener of a configuration's server. The example app is not mounted inside the bench's (a nested Express app
  * would slow every echo request); requests are dispatched by path instead. The example's routes are built
  * by its factory, so `floor` enters its context around the example app instead of inside it.
  */
-export async function buildBenchApp(config: ConfigName, beforeRoutes?: Middleware): Promise<BenchApp> {
-  const own = await ownApp(config, beforeRoutes);
-  const example = loadExampleApp(config);
+export async function buildBenchApp(instrumentation: Instrumentation, beforeRoutes?: Middleware): Promise<BenchApp> {
+  const own = await ownApp(instrumentation, beforeRoutes);
+  const example = loadExampleApp(instrumentation);
   if (example.listener === undefined) return { listener: own, routes: ['echo'], notes: example.notes };
   const exampleListener = example.listener;
   const predict: RequestListener =

@@ -3,12 +3,78 @@
  * Kept free of OpenTelemetry and Express imports: the server reads it before it decides what to load.
  */
 
-/** The server configurations of issue 6, in the order they are reported. */
-export const CONFIG_NAMES = ['baseline', 'drum-otel', 'drum-otel+otlp', 'notrace', 'auto', 'floor'] as const;
-export type ConfigName = (typeof CONFIG_NAMES)[number];
+/** How drum-otel instruments the bench's controllers (and whether the example app is instrumented). */
+export type Instrumentation = 'none' | 'traced' | 'notrace';
+
+/**
+ * One part of the shipped set-up taken away (or swapped) after `setupOtel()` ran, to measure what it costs:
+ * - `no-provider`: the tracer provider unregistered (spans are non-recording); context manager and propagator stay;
+ * - `no-provider-no-propagator`: the same without the propagator: the context manager alone;
+ * - `w3c-propagator`: the SDK's default propagator (W3C trace context + baggage) instead of setupOtel's B3 + W3C;
+ * - `no-context-manager`: no context manager (spans still made; `context.with` does nothing);
+ * - `no-diag`: no `diag` console logger (`OTEL_LOG_LEVEL=none`).
+ */
+export type Ablation = 'no-provider' | 'no-provider-no-propagator' | 'w3c-propagator' | 'no-context-manager' | 'no-diag';
+
+/** The OpenTelemetry a configuration's server sets up before it loads Express. */
+export type Sdk =
+  | { readonly kind: 'none' }
+  /** `setupOtel()` as the example server calls it, from the standard variables the server sets. */
+  | {
+      readonly kind: 'setupOtel';
+      readonly exporter: 'none' | 'otlp';
+      /** 1: `parentbased_always_on`; below: `parentbased_traceidratio` with this ratio. */
+      readonly ratio: number;
+      readonly disabled?: boolean;
+      readonly ablation?: Ablation;
+    }
+  /** A bare `NodeTracerProvider` + `BatchSpanProcessor`, exporting to a counting exporter that drops spans. */
+  | { readonly kind: 'provider' }
+  /** The bare provider plus instrumentation-http and -express. */
+  | { readonly kind: 'auto' }
+  /** `AsyncLocalStorageContextManager` enabled and a middleware that only enters a context. */
+  | { readonly kind: 'floor' };
+
+export interface ConfigSpec {
+  readonly name: string;
+  readonly instrumentation: Instrumentation;
+  readonly sdk: Sdk;
+  /** Run when BENCH_CONFIGS is unset; the others (the bisection of the shipped set-up) only when named. */
+  readonly byDefault: boolean;
+}
+
+const SHIPPED = { kind: 'setupOtel', exporter: 'none', ratio: 1 } as const;
+const RATIO_1_PERCENT = 0.01;
+
+/** The configurations, in the order they are reported. */
+export const CONFIGS = [
+  { name: 'baseline', instrumentation: 'none', sdk: { kind: 'none' }, byDefault: true },
+  { name: 'shipped', instrumentation: 'traced', sdk: SHIPPED, byDefault: true },
+  { name: 'shipped@1%', instrumentation: 'traced', sdk: { ...SHIPPED, ratio: RATIO_1_PERCENT }, byDefault: true },
+  { name: 'shipped+otlp', instrumentation: 'traced', sdk: { ...SHIPPED, exporter: 'otlp' }, byDefault: true },
+  { name: 'shipped+otlp@1%', instrumentation: 'traced', sdk: { ...SHIPPED, exporter: 'otlp', ratio: RATIO_1_PERCENT }, byDefault: true },
+  { name: 'notrace', instrumentation: 'notrace', sdk: SHIPPED, byDefault: true },
+  { name: 'drum-otel', instrumentation: 'traced', sdk: { kind: 'provider' }, byDefault: true },
+  { name: 'auto', instrumentation: 'none', sdk: { kind: 'auto' }, byDefault: true },
+  { name: 'floor', instrumentation: 'none', sdk: { kind: 'floor' }, byDefault: true },
+  { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: false },
+  { name: 'context-manager', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider-no-propagator' }, byDefault: false },
+  { name: 'context+propagator', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider' }, byDefault: false },
+  { name: 'shipped-b3', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'w3c-propagator' }, byDefault: false },
+  { name: 'shipped-context', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-context-manager' }, byDefault: false },
+  { name: 'shipped-diag', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-diag' }, byDefault: false },
+] as const satisfies readonly ConfigSpec[];
+
+export type ConfigName = (typeof CONFIGS)[number]['name'];
+
+export const CONFIG_NAMES: readonly ConfigName[] = CONFIGS.map((config) => config.name);
 
 export function isConfigName(value: unknown): value is ConfigName {
   return (CONFIG_NAMES as readonly unknown[]).includes(value);
+}
+
+export function configSpec(name: ConfigName): ConfigSpec {
+  return CONFIGS.find((config) => config.name === name)!;
 }
 
 /** One route the load generator drives: the same path and body on every configuration. */
@@ -22,6 +88,12 @@ export interface RouteSpec {
 
 /** The environment variable through which the parent hands the OTLP receiver's URL to a server. */
 export const OTLP_URL_ENV = 'DRUM_OTEL_BENCH_OTLP_URL';
+
+/** Whether a configuration exports to the loopback OTLP receiver (the parent starts one then). */
+export function exportsOtlp(name: ConfigName): boolean {
+  const { sdk } = configSpec(name);
+  return sdk.kind === 'setupOtel' && sdk.exporter === 'otlp';
+}
 
 /** Reads a positive number from the environment, or the default; a bad value is a startup error. */
 export function numberFromEnv(name: string, fallback: number): number {

@@ -1,12 +1,12 @@
 /**
- * The example prediction server (examples/prediction-server/app.ts, issue 4) as part of the bench server,
+ * The example prediction server (examples/prediction-server/app.ts) as part of the bench server,
  * for its `POST /predict/`. Loaded at run time from build/ (after the configuration's tracing is set up), so
  * that the bench compiles and runs whether or not the example exists.
  */
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { ConfigName } from './configs';
+import type { Instrumentation } from './configs';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -28,15 +28,15 @@ function isExampleModule(value: unknown): value is ExampleModule {
 }
 
 /**
- * The example app as `config` needs it: instrumented by its own `tracing` option in the drum-otel
- * configurations, plain in the others (`auto` instruments it from outside, `floor` wraps it). The example's
- * predict actions are @Traced by the example itself, so `notrace` has no @NoTrace() predict route to measure.
+ * The example app as a configuration needs it: instrumented by its own `tracing` option where drum-otel
+ * traces, plain in the others (`auto` instruments it from outside, `floor` wraps it). The example's predict
+ * actions are @Traced by the example itself, so `notrace` has no @NoTrace() predict route to measure.
  */
-export function loadExampleApp(config: ConfigName): ExampleApp {
+export function loadExampleApp(instrumentation: Instrumentation): ExampleApp {
   if (!existsSync(EXAMPLE_MODULE)) {
     return { routes: [], notes: ['examples/prediction-server/app.ts does not exist: POST /predict/ is not measured'] };
   }
-  if (config === 'notrace') {
+  if (instrumentation === 'notrace') {
     return { routes: [], notes: ["the example's /predict/ is @Traced by the example: no @NoTrace() predict route to measure"] };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -44,6 +44,5 @@ export function loadExampleApp(config: ConfigName): ExampleApp {
   if (!isExampleModule(module)) {
     return { routes: [], notes: ['examples/prediction-server/app.ts does not export createPredictionApp(options)'] };
   }
-  const tracing = config === 'drum-otel' || config === 'drum-otel+otlp';
-  return { listener: module.createPredictionApp({ tracing }), routes: ['predict'], notes: [] };
+  return { listener: module.createPredictionApp({ tracing: instrumentation === 'traced' }), routes: ['predict'], notes: [] };
 }

@@ -1,5 +1,5 @@
 /**
- * The loopback OTLP/HTTP receiver of the `drum-otel+otlp` configuration: it reads every export request's
+ * The loopback OTLP/HTTP receiver of the `+otlp` configurations: it reads every export request's
  * body, discards it and answers 200, so the server pays the whole cost of exporting and nothing else.
  * Forked by the parent (on the load generator's core); reports its port, then its counts on request.
  */
@@ -20,8 +20,14 @@ const server = createServer((request, response) => {
   });
   request.on('end', () => {
     exportRequests++;
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end('{}');
+    // An empty ExportTraceServiceResponse: `{}` in JSON, no bytes at all in protobuf.
+    if (request.headers['content-type'] === 'application/x-protobuf') {
+      response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' });
+      response.end();
+    } else {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{}');
+    }
   });
 });
 

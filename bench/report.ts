@@ -23,19 +23,21 @@ export interface PassReport {
 const fixed = (value: number | null, digits: number): string => (value === null || Number.isNaN(value) ? '-' : value.toFixed(digits));
 const signed = (value: number | null): string => (value === null ? '-' : `${value >= 0 ? '+' : ''}${value.toFixed(1)}`);
 
+const iqr = (range: readonly [number, number] | null): string => (range === null ? '-' : `${signed(range[0])}..${signed(range[1])}`);
+
 /** Below this median busyness a row's req/s (and every ratio built on it) measured the machine, not the code. */
 const UNRELIABLE_BUSY = 0.9;
 
 export function markdownTable(summaries: readonly Summary[]): string {
   const header = [
-    '| route | configuration | req/s | x baseline | p50 ms | p99 ms | CPU us/req | +us vs baseline | server busy | spans/req |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| route | configuration | req/s | x baseline | p50 ms | p99 ms | CPU us/req | +us vs baseline | IQR of +us | server busy | spans/req |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   const rows = summaries.map(
     (s) =>
       `| ${s.route} | ${s.config}${s.failures > 0 ? ` (${s.failures} failed)` : ''} | ${fixed(s.requestsPerSecond, 0)} | ` +
       `${fixed(s.throughputVsBaseline, 3)} | ${fixed(s.p50Ms, 2)} | ${fixed(s.p99Ms, 2)} | ${fixed(s.cpuUsPerRequest, 1)} | ` +
-      `${s.config === 'baseline' ? '' : signed(s.addedCpuUs)} | ${fixed(s.serverBusy, 2)}${s.serverBusy < UNRELIABLE_BUSY ? ' (!)' : ''} | ` +
+      `${s.config === 'baseline' ? '' : signed(s.addedCpuUs)} | ${s.config === 'baseline' ? '' : iqr(s.addedCpuIqr)} | ${fixed(s.serverBusy, 2)}${s.serverBusy < UNRELIABLE_BUSY ? ' (!)' : ''} | ` +
       `${fixed(s.spansPerRequest, 2)} |`,
   );
   const warning = summaries.some((s) => s.serverBusy < UNRELIABLE_BUSY)
@@ -70,7 +72,7 @@ export function markdownReport(report: PassReport): string {
     '',
     markdownTable(report.summaries),
     '',
-    '## Budget (issue 6)',
+    '## Budget',
     '',
     ...budgetLines(report.budget),
     ...(notes.length > 0 ? ['', '## Notes', '', ...notes] : []),
@@ -105,6 +107,7 @@ function jsonReport(report: PassReport): unknown {
       spansPerRequest: s.spansPerRequest === null ? null : round(s.spansPerRequest, 3),
       throughputVsBaseline: s.throughputVsBaseline === null ? null : round(s.throughputVsBaseline, 4),
       addedCpuUs: s.addedCpuUs === null ? null : round(s.addedCpuUs, 1),
+      addedCpuIqr: s.addedCpuIqr === null ? null : s.addedCpuIqr.map((value) => round(value, 1)),
     })),
     budget: report.budget,
     windows: pass.windows.map((w) => ({
@@ -129,8 +132,11 @@ function jsonReport(report: PassReport): unknown {
 
 const COLOURS: Record<string, string> = {
   baseline: '#7f7f7f',
-  'drum-otel': '#1f77b4',
-  'drum-otel+otlp': '#6baed6',
+  shipped: '#1f77b4',
+  'shipped@1%': '#9ecae1',
+  'shipped+otlp': '#3182bd',
+  'shipped+otlp@1%': '#6baed6',
+  'drum-otel': '#17becf',
   notrace: '#2ca02c',
   auto: '#d62728',
   floor: '#9467bd',

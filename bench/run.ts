@@ -9,7 +9,7 @@
  * BENCH_MAX_ATTEMPTS (3): a window whose server was busier than that is measured again (see measure.ts).
  */
 import { checkBudget } from './budget';
-import { CONFIG_NAMES, isConfigName, numberFromEnv, OTLP_URL_ENV, type ConfigName } from './configs';
+import { CONFIGS, exportsOtlp, isConfigName, numberFromEnv, OTLP_URL_ENV, type ConfigName } from './configs';
 import { measureNode, type MeasureSettings } from './measure';
 import { benchNodes } from './node-binaries';
 import { startReceiver, type RunningReceiver } from './otlp-receiver-process';
@@ -22,11 +22,11 @@ const log = (line: string): void => console.log(line);
 
 function selectedConfigs(): ConfigName[] {
   const raw = process.env.BENCH_CONFIGS;
-  if (!raw) return [...CONFIG_NAMES];
+  if (!raw) return CONFIGS.filter((config) => config.byDefault).map((config) => config.name);
   const names = raw.split(',').map((name) => name.trim());
   for (const name of names) if (!isConfigName(name)) throw new Error(`BENCH_CONFIGS: unknown configuration ${name}`);
   // Every ratio is to baseline: it is always measured.
-  return CONFIG_NAMES.filter((name) => name === 'baseline' || names.includes(name));
+  return CONFIGS.map((config) => config.name).filter((name) => name === 'baseline' || names.includes(name));
 }
 
 function selectedRoutes(): typeof ROUTES {
@@ -47,8 +47,8 @@ async function main(): Promise<void> {
   if (!pinned) log('warning: taskset or a second core is missing; load generator and server share the CPU');
   const configs = selectedConfigs();
   const rounds = Math.round(numberFromEnv('BENCH_ROUNDS', 3));
-  if (rounds < 3) log(`warning: BENCH_ROUNDS=${rounds}; issue 6 asks for at least 3 rounds`);
-  const receiver: RunningReceiver | undefined = configs.includes('drum-otel+otlp') ? await startReceiver() : undefined;
+  if (rounds < 3) log(`warning: BENCH_ROUNDS=${rounds}; medians and paired ratios need at least 3 rounds`);
+  const receiver: RunningReceiver | undefined = configs.some(exportsOtlp) ? await startReceiver() : undefined;
   const settings: MeasureSettings = {
     configs,
     routes: selectedRoutes(),

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isConfigName, type ConfigName } from './configs';
+import { configSpec, isConfigName, type ConfigSpec } from './configs';
 import type { RequestListener } from './example-app';
 import type { Command, MemorySample, Reply } from './protocol';
 import type { Tracing } from './tracing';
@@ -16,11 +16,11 @@ interface Prepared {
 }
 
 /** OpenTelemetry as the configuration wants it; `baseline` loads no OpenTelemetry module at all. */
-async function prepare(config: ConfigName): Promise<Prepared> {
-  if (config === 'baseline') return { tracing: undefined, beforeRoutes: undefined };
+async function prepare({ sdk }: ConfigSpec): Promise<Prepared> {
+  if (sdk.kind === 'none') return { tracing: undefined, beforeRoutes: undefined };
   const { setUpTracing, floorMiddleware } = await import('./tracing');
-  const tracing = await setUpTracing(config);
-  return { tracing, beforeRoutes: config === 'floor' ? floorMiddleware : undefined };
+  const tracing = await setUpTracing(sdk);
+  return { tracing, beforeRoutes: sdk.kind === 'floor' ? floorMiddleware : undefined };
 }
 
 async function listen(listener: RequestListener): Promise<Server> {
@@ -62,9 +62,10 @@ async function main(): Promise<void> {
   const config = process.argv[2];
   if (!isConfigName(config)) throw new Error(`unknown configuration ${JSON.stringify(config)}`);
   if (process.send === undefined) throw new Error('bench/server.js must be forked by bench/run.js (it needs IPC)');
-  const { tracing, beforeRoutes } = await prepare(config);
+  const spec = configSpec(config);
+  const { tracing, beforeRoutes } = await prepare(spec);
   const { buildBenchApp } = await import('./app');
-  const bench = await buildBenchApp(config, beforeRoutes);
+  const bench = await buildBenchApp(spec.instrumentation, beforeRoutes);
   const server = await listen(bench.listener);
 
   let requests = 0;
@@ -93,7 +94,8 @@ async function main(): Promise<void> {
         await tracing?.flush();
         const cpu = process.cpuUsage(cpuAtStart);
         const stoppedAtUs = monotonicMicros();
-        const spans = tracing === undefined ? null : tracing.exportedSpans() - spansAtStart;
+        const exported = tracing?.exportedSpans() ?? null;
+        const spans = exported === null ? null : exported - spansAtStart;
         return send({ type: 'stopped', cpuMicros: cpu.user + cpu.system, requests: served, spans, startedAtUs, stoppedAtUs });
       }
       case 'memory':

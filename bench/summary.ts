@@ -1,7 +1,7 @@
 /** Medians over rounds, and each configuration against `baseline` paired round by round. */
 import type { ConfigName } from './configs';
 import { busyness, type NodePass, type WindowResult } from './measure';
-import { median } from './stats';
+import { median, quartiles } from './stats';
 
 export interface Summary {
   readonly config: ConfigName;
@@ -22,6 +22,8 @@ export interface Summary {
   readonly throughputVsBaseline: number | null;
   /** Median over rounds of (this CPU us/req - baseline's of the same round and route). */
   readonly addedCpuUs: number | null;
+  /** Interquartile range over rounds of that paired difference: the noise the median is read against. */
+  readonly addedCpuIqr: readonly [number, number] | null;
   readonly failures: number;
 }
 
@@ -33,21 +35,23 @@ function spansPerRequest(window: WindowResult): number | null {
   return window.usage.spans === null || window.usage.requests === 0 ? null : window.usage.spans / window.usage.requests;
 }
 
-/** Median over rounds of `pick(window, baseline window of the same round)`; null without baselines. */
-function pairedMedian(
+/** `pick(window, baseline window of the same round)` for every round that has a baseline. */
+function paired(
   windows: readonly WindowResult[],
   baselines: readonly WindowResult[],
   pick: (window: WindowResult, baseline: WindowResult) => number,
-): number | null {
-  const values = windows.flatMap((window) => {
+): number[] {
+  return windows.flatMap((window) => {
     const baseline = baselines.find((candidate) => candidate.round === window.round);
     return baseline === undefined ? [] : [pick(window, baseline)];
   });
-  return values.length === 0 ? null : median(values);
 }
+
+const medianOrNull = (values: readonly number[]): number | null => (values.length === 0 ? null : median(values));
 
 function summarise(windows: readonly WindowResult[], baselines: readonly WindowResult[]): Summary {
   const spans = windows.map(spansPerRequest);
+  const addedCpu = paired(windows, baselines, (w, b) => cpuPerRequest(w) - cpuPerRequest(b));
   return {
     config: windows[0].config,
     route: windows[0].route,
@@ -58,8 +62,9 @@ function summarise(windows: readonly WindowResult[], baselines: readonly WindowR
     cpuUsPerRequest: median(windows.map(cpuPerRequest)),
     serverBusy: median(windows.map(busyness)),
     spansPerRequest: spans.includes(null) ? null : median(spans as number[]),
-    throughputVsBaseline: pairedMedian(windows, baselines, (w, b) => w.load.requestsPerSecond / b.load.requestsPerSecond),
-    addedCpuUs: pairedMedian(windows, baselines, (w, b) => cpuPerRequest(w) - cpuPerRequest(b)),
+    throughputVsBaseline: medianOrNull(paired(windows, baselines, (w, b) => w.load.requestsPerSecond / b.load.requestsPerSecond)),
+    addedCpuUs: medianOrNull(addedCpu),
+    addedCpuIqr: addedCpu.length === 0 ? null : quartiles(addedCpu),
     failures: windows.reduce((sum, window) => sum + window.load.failures, 0),
   };
 }

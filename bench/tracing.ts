@@ -3,19 +3,24 @@
  * (instrumentation-http and instrumentation-express patch modules as they are required). Only server.ts
  * loads this file, and only for configurations that use OpenTelemetry: `baseline` loads none of it.
  */
-import { context, createContextKey, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { context, createContextKey, propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  ExportResultCode,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+  type ExportResult,
+} from '@opentelemetry/core';
 import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
-import type { ConfigName } from './configs';
-import { OTLP_URL_ENV } from './configs';
+import { OTLP_URL_ENV, type Ablation, type Sdk } from './configs';
 
 /** What the server needs from the tracing set-up of its configuration. */
 export interface Tracing {
   /** Exports every finished span, so a window accounts for the export work of its own requests. */
   flush(): Promise<void>;
-  /** Spans handed to the exporter so far. */
-  exportedSpans(): number;
+  /** Spans handed to the exporter so far; `null` when the set-up's exporter cannot be watched (setupOtel's). */
+  exportedSpans(): number | null;
 }
 
 /** Passes spans on to another exporter (or nowhere) and counts them: spans per request is a sanity check. */
@@ -49,12 +54,60 @@ function registerProvider(exporter: SpanExporter | undefined): Tracing {
   return { flush: () => provider.forceFlush(), exportedSpans: () => counter.count };
 }
 
-async function otlpExporter(): Promise<SpanExporter> {
+function receiverUrl(): string {
   const url = process.env[OTLP_URL_ENV];
   if (url === undefined) throw new Error(`${OTLP_URL_ENV} is not set: the parent starts the OTLP receiver`);
-  // Loaded here only: it requires `http`, which the `auto` configuration must let instrumentation-http patch first.
-  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-  return new OTLPTraceExporter({ url });
+  return url;
+}
+
+/**
+ * The standard variables of a `setupOtel` configuration, set in this process before setupOtel reads them
+ * (and set even when they mean the default, so that a variable of the caller's shell cannot leak in).
+ */
+function shippedEnvironment(sdk: Extract<Sdk, { kind: 'setupOtel' }>): Record<string, string> {
+  return {
+    OTEL_SDK_DISABLED: String(sdk.disabled === true),
+    OTEL_TRACES_EXPORTER: sdk.exporter,
+    ...(sdk.exporter === 'otlp' ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverUrl() } : {}),
+    OTEL_TRACES_SAMPLER: sdk.ratio === 1 ? 'parentbased_always_on' : 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(sdk.ratio),
+    OTEL_LOG_LEVEL: sdk.ablation === 'no-diag' ? 'none' : 'warn',
+  };
+}
+
+/** Takes one part of the shipped set-up away again (see {@link Ablation}). */
+function ablate(ablation: Ablation): void {
+  switch (ablation) {
+    case 'no-provider-no-propagator':
+      propagation.disable();
+      trace.disable();
+      return;
+    case 'no-provider':
+      // instrumentControllers runs later: it gets the tracer of the fresh global proxy, which has no provider.
+      trace.disable();
+      return;
+    case 'w3c-propagator':
+      propagation.disable();
+      propagation.setGlobalPropagator(
+        new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+      );
+      return;
+    case 'no-context-manager':
+      context.disable();
+      return;
+    case 'no-diag':
+      // OTEL_LOG_LEVEL=none (shippedEnvironment) already kept setupOtel from installing its logger.
+      return;
+  }
+}
+
+/** `setupOtel()` exactly as the example server calls it when OTEL_TRACES_EXPORTER is set (no options). */
+async function setUpShipped(sdk: Extract<Sdk, { kind: 'setupOtel' }>): Promise<Tracing> {
+  Object.assign(process.env, shippedEnvironment(sdk));
+  const { setupOtel } = await import('drum-otel');
+  const otel = setupOtel();
+  if (sdk.ablation !== undefined) ablate(sdk.ablation);
+  return { flush: () => otel.forceFlush(), exportedSpans: () => null };
 }
 
 async function registerAutoInstrumentation(): Promise<void> {
@@ -79,14 +132,13 @@ export function floorMiddleware(_request: unknown, _response: unknown, next: () 
   context.with(FLOOR_CONTEXT, next);
 }
 
-/** Sets up OpenTelemetry as `config` requires; `undefined` for configurations without an SDK. */
-export async function setUpTracing(config: Exclude<ConfigName, 'baseline'>): Promise<Tracing | undefined> {
-  switch (config) {
-    case 'drum-otel':
-    case 'notrace':
+/** Sets up OpenTelemetry as `sdk` describes it; `undefined` for configurations without an SDK. */
+export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise<Tracing | undefined> {
+  switch (sdk.kind) {
+    case 'setupOtel':
+      return setUpShipped(sdk);
+    case 'provider':
       return registerProvider(undefined);
-    case 'drum-otel+otlp':
-      return registerProvider(await otlpExporter());
     case 'auto': {
       const tracing = registerProvider(undefined);
       await registerAutoInstrumentation();

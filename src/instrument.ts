@@ -2,6 +2,7 @@ import {
   context,
   diag,
   propagation,
+  ROOT_CONTEXT,
   SpanKind,
   trace,
   type Attributes,
@@ -309,7 +310,8 @@ function requestMiddleware(settings: Settings, controller: Function, plans: read
     if (!plan.traced) return next();
     const requestTrace = startRequestTrace(settings, plan, request);
     (response as Traceable)[REQUEST_TRACE] = requestTrace;
-    response.on('close', endRequestTrace);
+    // A span the sampler dropped records nothing at its end: only a responseHook still has to see the response.
+    if (requestTrace.span.isRecording() || settings.responseHook !== undefined) response.on('close', endRequestTrace);
     context.with(requestTrace.context, next);
   };
 }
@@ -433,6 +435,8 @@ function reportFailure(name: string, plan: ActionPlan | undefined, what: string,
 // and suppresses tracing for @NoTrace() actions.
 
 let actionCallDepth = 0;
+/** The context of a @NoTrace() action called outside any other context (no HTTP instrumentation): made once. */
+const SUPPRESSED_ROOT = suppressTracing(ROOT_CONTEXT);
 
 function overrideActionCall(args: ActionArgs): void {
   if ((args as { [OVERRIDDEN]?: true })[OVERRIDDEN]) return;
@@ -451,7 +455,9 @@ function callUntraced(call: MethodOverride, actionMetadata: ActionMetadata, acti
   const plan = plansOf(actionMetadata.target)?.get(actionMetadata.method);
   if (plan === undefined || plan.traced) return callAction(call, actionMetadata, action, params);
   // A @NoTrace() action records nothing below it either.
-  return context.with(suppressTracing(context.active()), callAction, undefined, call, actionMetadata, action, params);
+  const active = context.active();
+  const quiet = active === ROOT_CONTEXT ? SUPPRESSED_ROOT : suppressTracing(active);
+  return context.with(quiet, callAction, undefined, call, actionMetadata, action, params);
 }
 
 function callTraced(

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import test from 'ava';
-import { SpanKind, type Span } from '@opentelemetry/api';
+import { SpanKind, trace, type Span } from '@opentelemetry/api';
+import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { All, Controller, Get, JsonController, Post } from 'routing-controllers';
 import { instrumentControllers, NoTrace, Traced, type InstrumentOptions } from '../src';
@@ -180,6 +181,32 @@ test.serial('headerAttributes replaces the identity headers; requestHook and res
   t.is(spans[0].attributes['gen_ai.request.consumer_id'], undefined);
   t.is(spans[0].attributes['hook.request'], true);
   t.is(spans[0].attributes['hook.response'], 200);
+});
+
+test.serial('a request the sampler drops still reaches responseHook, and spans started by its action are dropped with it', async (t) => {
+  @JsonController()
+  class DroppedController {
+    @Get('/dropped/')
+    get() {
+      // The global provider samples by parent: a child of the dropped request span is dropped too.
+      trace.getTracer('test-dropped').startActiveSpan('child', (span) => span.end());
+      return { dropped: true };
+    }
+  }
+  let responded: (line: string) => void = () => {};
+  const hookSaw = new Promise<string>((resolve) => (responded = resolve));
+  const { status, spans } = await oneRequest(
+    [DroppedController],
+    {
+      tracerProvider: new BasicTracerProvider({ sampler: new AlwaysOffSampler() }),
+      responseHook: (span: Span, response: ServerResponse) => responded(`${response.statusCode} recording=${span.isRecording()}`),
+    },
+    '/dropped/',
+  );
+  t.is(status, 200);
+  t.is(await hookSaw, '200 recording=false');
+  t.deepEqual(spans, []);
+  t.deepEqual(diagRecords, []);
 });
 
 test.serial('hooks and headerAttributes that throw are reported through diag; the request and span are unharmed', async (t) => {

@@ -1,0 +1,293 @@
+/**
+ * The parts of the shipped set-up measured alone, in one process per Node version, so that what the HTTP
+ * bench cannot resolve on a busy machine (a microsecond among a hundred) is measured where it can be:
+ * `npm run build:all && node build/bench/parts.js` (BENCH_NODES as for the bench).
+ *
+ * Every operation runs in short blocks, the operations of one table taking turns block by block; the
+ * median over blocks of CPU nanoseconds per operation is reported (process CPU time, so that the time other
+ * processes take does not count; a block they disturbed otherwise is an outlier the median ignores). The promise tax of an enabled AsyncLocalStorage needs a process that never
+ * enabled one, so it is measured in child processes, alternately with and without.
+ *
+ * drum-otel's own path of one request (its middleware, the action call, the end of the response) is driven
+ * without Express or sockets; PARTS_COMPARE_DIST=<a dist/ directory of another build> measures that build's
+ * path beside this one's, block by block, so a change is measured against its parent in one run.
+ */
+import { fork } from 'node:child_process';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import { context, createContextKey, defaultTextMapGetter, propagation, ROOT_CONTEXT, SpanKind, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  AlwaysOnSampler,
+  RandomIdGenerator,
+  TraceIdRatioBasedSampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
+import { benchNodes } from './node-binaries';
+import { median } from './stats';
+
+/** Nanoseconds one call of `operation` takes, per block; `operation` runs `count` times in a block. */
+type Operation = () => void;
+
+const BLOCK_MS = 10;
+const BLOCKS = Number(process.env.PARTS_BLOCKS ?? 100);
+
+/** CPU time of this process in microseconds: unlike the wall clock, it does not count time other processes took. */
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** How many calls of `operation` take about BLOCK_MS of CPU. */
+function calibrate(operation: Operation): number {
+  let count = 1;
+  for (;;) {
+    const started = cpuMicros();
+    for (let i = 0; i < count; i++) operation();
+    if ((cpuMicros() - started) / 1000 >= BLOCK_MS) return count;
+    count *= 2;
+  }
+}
+
+/** Median CPU ns per call of each operation, the operations taking turns block by block. */
+function interleaved(operations: Readonly<Record<string, Operation>>): Record<string, number> {
+  const names = Object.keys(operations);
+  const counts = names.map((name) => calibrate(operations[name]));
+  const samples = names.map((): number[] => []);
+  for (let block = 0; block < BLOCKS; block++) {
+    names.forEach((name, index) => {
+      const operation = operations[name];
+      const count = counts[index];
+      const started = cpuMicros();
+      for (let i = 0; i < count; i++) operation();
+      samples[index].push(((cpuMicros() - started) * 1000) / count);
+    });
+  }
+  return Object.fromEntries(names.map((name, index) => [name, median(samples[index])]));
+}
+
+/** Request headers as a DRUM client sends them, without trace headers (most requests have none). */
+const HEADERS: Record<string, string> = {
+  host: '127.0.0.1:8080',
+  'user-agent': 'python-requests/2.32.3',
+  'accept-encoding': 'gzip, deflate',
+  accept: '*/*',
+  connection: 'keep-alive',
+  'content-type': 'text/csv',
+  'content-length': '280',
+};
+const TRACED_HEADERS = { ...HEADERS, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+
+function propagatorTable(): Record<string, number> {
+  // The global propagator is setupOtel's (B3 single and multi header, W3C trace context, W3C baggage).
+  const w3c = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+  return interleaved({
+    'extract B3+W3C+baggage (no trace headers)': () => void propagation.extract(ROOT_CONTEXT, HEADERS),
+    'extract W3C+baggage (no trace headers)': () => void w3c.extract(ROOT_CONTEXT, HEADERS, defaultTextMapGetter),
+    'extract B3+W3C+baggage (traceparent)': () => void propagation.extract(ROOT_CONTEXT, TRACED_HEADERS),
+    'extract W3C+baggage (traceparent)': () => void w3c.extract(ROOT_CONTEXT, TRACED_HEADERS, defaultTextMapGetter),
+  });
+}
+
+function tracerWith(sampler: ParentBasedSampler, processors: SpanProcessor[] = []): Tracer {
+  return new BasicTracerProvider({ sampler, spanProcessors: processors }).getTracer('parts');
+}
+
+const ATTRIBUTES = { 'http.request.method': 'POST', 'http.route': '/predict/', 'url.path': '/predict/' };
+
+function spanTable(): Record<string, number> {
+  const always = tracerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
+  const ratio = tracerWith(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }));
+  const dropping = { export: (_spans: unknown, done: (result: { code: number }) => void) => done({ code: 0 }), shutdown: async () => {} };
+  const batched = tracerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }), [new BatchSpanProcessor(dropping)]);
+  const span = (tracer: Tracer) => () => {
+    const started = tracer.startSpan('drum.POST /predict/', { kind: SpanKind.SERVER, attributes: { ...ATTRIBUTES } }, ROOT_CONTEXT);
+    started.setAttribute('http.response.status_code', 200);
+    started.end();
+  };
+  const ids = new RandomIdGenerator();
+  return interleaved({
+    'trace id + span id (the SDK RandomIdGenerator; a root span makes both, sampled or not)': () => void (ids.generateTraceId() + ids.generateSpanId()),
+    'span start+end, 100%, no processor (exporter none)': span(always),
+    'span start+end, 1% (parentbased_traceidratio)': span(ratio),
+    'span start+end, 100%, BatchSpanProcessor': span(batched),
+  });
+}
+
+const KEY = createContextKey('parts');
+
+function contextTable(): Record<string, number> {
+  const entered = ROOT_CONTEXT.setValue(KEY, 1);
+  const noop = (): void => {};
+  return interleaved({
+    'context.with (AsyncLocalStorage.run)': () => context.with(entered, noop),
+    'context.active()': () => void context.active(),
+  });
+}
+
+// --- drum-otel's own request path -----------------------------------------------------------------------
+
+type DrumOtel = typeof import('drum-otel');
+type Middleware = (request: unknown, response: unknown, next: () => void) => void;
+type Override = (actionMetadata: unknown, action: unknown, params: unknown[]) => unknown;
+
+/** What drum-otel reads of a response: an emitter of `close`, complete and detached from its socket. */
+class FinishedResponse extends EventEmitter {
+  readonly headersSent = true;
+  readonly statusCode = 200;
+  readonly writableFinished = true;
+  readonly socket = null;
+}
+
+/** One request through `drumOtel`'s middleware and action override, as routing-controllers calls them. */
+function requestPath(drumOtel: DrumOtel, tracerProvider: TracerProvider): Operation {
+  // A fresh class per variant: instrumentControllers marks the class it instruments.
+  @JsonController()
+  class PartsController {
+    @Post('/predict/')
+    predict(): number {
+      return 1;
+    }
+  }
+  drumOtel.instrumentControllers([PartsController], { tracerProvider });
+  const storage = getMetadataArgsStorage();
+  const middleware = storage.uses.find((use) => use.target === PartsController)!.middleware as Middleware;
+  const override = storage.actions.find((action) => action.target === PartsController)!.methodOverride as Override;
+  const request = {
+    method: 'POST',
+    url: '/predict/',
+    originalUrl: '/predict/',
+    headers: HEADERS,
+    route: { path: '/predict/', methods: { post: true } },
+  };
+  const actionMetadata = { target: PartsController, method: 'predict', callMethod: () => 1 };
+  return () => {
+    const response = new FinishedResponse();
+    middleware(request, response, () => override(actionMetadata, { request, response }, []));
+    response.emit('close');
+  };
+}
+
+/** The action call of a @NoTrace() action, which runs with tracing suppressed. */
+function noTraceCall(drumOtel: DrumOtel): Operation {
+  @JsonController()
+  class QuietController {
+    @Post('/echo/')
+    echo(): number {
+      return 1;
+    }
+  }
+  drumOtel.NoTrace()(QuietController);
+  drumOtel.instrumentControllers([QuietController]);
+  const override = getMetadataArgsStorage().actions.find((action) => action.target === QuietController)!.methodOverride as Override;
+  const actionMetadata = { target: QuietController, method: 'echo', callMethod: () => 1 };
+  const action = { request: {}, response: new FinishedResponse() };
+  return () => void override(actionMetadata, action, []);
+}
+
+function requestPathTable(): Record<string, number> {
+  const variants: [string, DrumOtel][] = [['this build', require('drum-otel') as DrumOtel]];
+  const compared = process.env.PARTS_COMPARE_DIST;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (compared) variants.push([`PARTS_COMPARE_DIST`, require(resolve(compared)) as DrumOtel]);
+  const always = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }) });
+  const ratio = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }) });
+  const operations: Record<string, Operation> = {
+    'response object + close event alone (subtract)': () => void new FinishedResponse().emit('close'),
+  };
+  for (const [name, drumOtel] of variants) {
+    operations[`request path, 100%, ${name}`] = requestPath(drumOtel, always);
+    operations[`request path, 1%, ${name}`] = requestPath(drumOtel, ratio);
+    operations[`@NoTrace() action call, ${name}`] = noTraceCall(drumOtel);
+  }
+  return interleaved(operations);
+}
+
+// --- the promise tax: child processes -----------------------------------------------------------------
+
+const AWAITS = 20_000;
+
+async function awaitChain(): Promise<void> {
+  for (let i = 0; i < AWAITS; i++) await Promise.resolve(i);
+}
+
+/** ns per `await` in this process, with an AsyncLocalStorage store active or with none ever enabled. */
+async function promiseChild(withStorage: boolean): Promise<number> {
+  const storage = new AsyncLocalStorage<number>();
+  const run = (): Promise<void> => (withStorage ? storage.run(1, awaitChain) : awaitChain());
+  for (let i = 0; i < 20; i++) await run();
+  const samples: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const started = cpuMicros();
+    await run();
+    samples.push(((cpuMicros() - started) * 1000) / AWAITS);
+  }
+  return median(samples);
+}
+
+function runChild(node: string, withStorage: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, ['promise-child', String(withStorage)], { execPath: node, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (ns: number) => resolve(ns));
+    child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`promise child exited ${code}`))));
+  });
+}
+
+async function promiseTable(node: string): Promise<Record<string, number>> {
+  const plain: number[] = [];
+  const stored: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    plain.push(await runChild(node, false));
+    stored.push(await runChild(node, true));
+  }
+  return { 'await, no AsyncLocalStorage enabled': median(plain), 'await, inside AsyncLocalStorage.run': median(stored) };
+}
+
+// --- driver ------------------------------------------------------------------------------------------------
+
+function print(title: string, table: Record<string, number>): void {
+  console.log(`  ${title}`);
+  for (const [name, ns] of Object.entries(table)) console.log(`    ${ns.toFixed(0).padStart(7)} ns  ${name}`);
+}
+
+/** The shipped context manager and propagator, registered globally as setupOtel registers them (exporter none). */
+function setUpShipped(): void {
+  process.env.OTEL_TRACES_EXPORTER = 'none';
+  (require('drum-otel') as DrumOtel).setupOtel();
+}
+
+async function measureHere(): Promise<void> {
+  setUpShipped();
+  print('propagator (per request)', propagatorTable());
+  print('span (per traced request)', spanTable());
+  print('context', contextTable());
+  print("drum-otel's request path (shipped context manager and propagator)", requestPathTable());
+  print('promise tax (child processes, alternating)', await promiseTable(process.execPath));
+}
+
+async function main(): Promise<void> {
+  const [mode, argument] = process.argv.slice(2);
+  if (mode === 'promise-child') {
+    process.send!(await promiseChild(argument === 'true'));
+    process.exit(0);
+  }
+  if (mode === 'here') return measureHere();
+  for (const node of benchNodes((line) => console.log(line))) {
+    console.log(`Node ${node.version}`);
+    await new Promise<void>((resolve, reject) => {
+      fork(__filename, ['here'], { execPath: node.path, stdio: 'inherit' }).once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`parts under ${node.version} exited ${code}`)),
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
