@@ -104,7 +104,7 @@ function ablate(ablation: Ablation): void {
 /** `setupOtel()` exactly as the example server calls it when OTEL_TRACES_EXPORTER is set (no options). */
 async function setUpShipped(sdk: Extract<Sdk, { kind: 'setupOtel' }>): Promise<Tracing> {
   Object.assign(process.env, shippedEnvironment(sdk));
-  const { setupOtel } = await import('drum-otel');
+  const { setupOtel } = await import('drum-otel/setup');
   const otel = setupOtel();
   if (sdk.ablation !== undefined) ablate(sdk.ablation);
   return { flush: () => otel.forceFlush(), exportedSpans: () => null };
