@@ -28,6 +28,8 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
+import * as thisBuild from 'drum-otel';
+import { setupOtel } from 'drum-otel/setup';
 import { benchNodes } from './node-binaries';
 import { median } from './stats';
 
@@ -191,8 +193,9 @@ function noTraceCall(drumOtel: DrumOtel): Operation {
 }
 
 function requestPathTable(): Record<string, number> {
-  const variants: [string, DrumOtel][] = [['this build', require('drum-otel') as DrumOtel]];
+  const variants: [string, DrumOtel][] = [['this build', thisBuild]];
   const compared = process.env.PARTS_COMPARE_DIST;
+  // Another build's dist, chosen at run time: only require() can load it synchronously.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (compared) variants.push([`PARTS_COMPARE_DIST`, require(resolve(compared)) as DrumOtel]);
   const always = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }) });
@@ -258,7 +261,7 @@ function print(title: string, table: Record<string, number>): void {
 /** The shipped context manager and propagator, registered globally as setupOtel registers them (exporter none). */
 function setUpShipped(): void {
   process.env.OTEL_TRACES_EXPORTER = 'none';
-  (require('drum-otel/setup') as typeof import('drum-otel/setup')).setupOtel();
+  setupOtel();
 }
 
 async function measureHere(): Promise<void> {
