@@ -17,6 +17,6 @@ export type {
   ResponseHook,
   HeaderAttributes,
 } from './types';
-// setup (issue 4)
-export { setupOtel } from './setup';
-export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './setup';
+// setup
+export { setupOtel } from './setup/index';
+export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './setup/index';

@@ -13,18 +13,13 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import {
-  createPropagator,
-  createResource,
-  parseHeaderList,
-  planSetup,
-  setupOtel,
-  type Environment,
-  type SetupOtelOptions,
-  type SetupPlan,
-} from '../src/setup';
-import { startReceiver } from './e2e/otlp-receiver';
-import { captureDiag } from './helpers/tracing';
+import { parseHeaderList, planSetup, type Environment, type SetupPlan } from '../../src/setup/plan';
+import { createPropagator } from '../../src/setup/propagator';
+import { createResource } from '../../src/setup/resource';
+import { setupOtel } from '../../src/setup/setup-otel';
+import type { SetupOtelOptions } from '../../src/setup/types';
+import { startReceiver } from '../e2e/otlp-receiver';
+import { captureDiag } from '../helpers/tracing';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';

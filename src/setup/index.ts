@@ -1,0 +1,2 @@
+export { setupOtel } from './setup-otel';
+export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './types';

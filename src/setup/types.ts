@@ -1,0 +1,102 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+
+/**
+ * How much OpenTelemetry's own `diag` logger prints, as `OTEL_LOG_LEVEL` spells it (lower case here).
+ * `none` leaves `diag` as it is: no console logger is installed.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type OtelLogLevel } from 'drum-otel';
+ *
+ * const logLevel: OtelLogLevel = process.env.DEBUG ? 'debug' : 'warn';
+ * setupOtel({ logLevel });
+ * ```
+ */
+export type OtelLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+
+/**
+ * Options of {@link setupOtel}. Each one overrides the environment variable named in its description;
+ * what is left out is taken from the environment, then from the defaults.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type SetupOtelOptions } from 'drum-otel';
+ *
+ * const options: SetupOtelOptions = {
+ *   serviceName: 'iris-classifier',
+ *   resourceAttributes: { 'deployment.environment.name': 'staging' },
+ *   processor: 'simple',
+ * };
+ * setupOtel(options);
+ * ```
+ */
+export interface SetupOtelOptions {
+  /** Whether to set nothing up at all. Overrides `OTEL_SDK_DISABLED`. Default: `false`. */
+  disabled?: boolean;
+  /**
+   * The `service.name` resource attribute. Overrides `OTEL_SERVICE_NAME` and a `service.name` in
+   * `OTEL_RESOURCE_ATTRIBUTES`. Default: `drum`.
+   */
+  serviceName?: string;
+  /** Resource attributes merged over those of `OTEL_RESOURCE_ATTRIBUTES` and the SDK's defaults. */
+  resourceAttributes?: Attributes;
+  /**
+   * Where finished spans go, instead of the exporters `OTEL_TRACES_EXPORTER` and `OTEL_EXPORTER_OTLP_*`
+   * describe. Wrapped in the processor `processor` names.
+   */
+  exporter?: SpanExporter;
+  /**
+   * The one span processor, instead of the processor and exporters `setupOtel` would build; not combinable
+   * with `exporter` or `processor`.
+   */
+  spanProcessor?: SpanProcessor;
+  /**
+   * `batch` (the default) exports spans in the background in batches, as `OTEL_BSP_*` configure it;
+   * `simple` exports each span as it ends, which DataRobot DRUM uses for forked workers.
+   */
+  processor?: 'batch' | 'simple';
+  /** See {@link OtelLogLevel}. Overrides `OTEL_LOG_LEVEL`. Default: `warn`. */
+  logLevel?: OtelLogLevel;
+  /**
+   * How long `shutdown()` waits for the last spans to be exported before it gives up on them (an unreachable
+   * or hanging collector must not stop a process from exiting). Default: 5000.
+   */
+  shutdownTimeoutMillis?: number;
+}
+
+/**
+ * What {@link setupOtel} returns: the registered provider and how to flush and stop it.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel } from 'drum-otel';
+ *
+ * const otel = setupOtel();
+ * if (otel.enabled) console.log('exporting spans of', otel.tracerProvider);
+ * process.once('SIGTERM', () => {
+ *   void otel.shutdown().then(() => process.exit(0));
+ * });
+ * ```
+ */
+export interface OtelHandle {
+  /** `false` when `OTEL_SDK_DISABLED=true` (or `disabled: true`): nothing was registered. */
+  readonly enabled: boolean;
+  /** The globally registered provider, or `undefined` when disabled. */
+  readonly tracerProvider: NodeTracerProvider | undefined;
+  /**
+   * Exports every span that has ended so far. Never rejects: a failed export is reported through `diag`.
+   */
+  forceFlush(): Promise<void>;
+  /**
+   * Exports every span that has ended, waiting at most `shutdownTimeoutMillis`, then stops the exporters
+   * and unregisters the provider, context manager and propagator, so that a later {@link setupOtel} call
+   * sets up anew. Calling it again returns the same promise. Never rejects: failures go to `diag`.
+   */
+  shutdown(): Promise<void>;
+}
+
