@@ -19,4 +19,4 @@ export type {
 } from './types';
 // setup
 export { setupOtel } from './setup/index';
-export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './setup/index';
+export type { SetupOtelOptions, OtelHandle, OtelLogLevel, OtelDisabledBy, PropagatorName } from './setup/index';

@@ -85,7 +85,7 @@ function symbolName(node: ts.Node): string {
 /** Every ```ts block in the TSDoc comments of `src/*.ts`, named by file, symbol and tag. */
 function sourceBlocks(): DocBlock[] {
   const blocks: DocBlock[] = [];
-  const files = readdirSync(join(root, 'src'))
+  const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
     .sort();
   for (const name of files) {

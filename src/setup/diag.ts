@@ -1,8 +1,8 @@
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import type { OtelLogLevel } from './types';
 
-/** The `diag` level of each {@link OtelLogLevel}. */
-export const LOG_LEVELS: Readonly<Record<OtelLogLevel, DiagLogLevel>> = {
+const LOG_LEVELS: Readonly<Record<OtelLogLevel, DiagLogLevel>> = {
   none: DiagLogLevel.NONE,
   error: DiagLogLevel.ERROR,
   warn: DiagLogLevel.WARN,
@@ -12,10 +12,24 @@ export const LOG_LEVELS: Readonly<Record<OtelLogLevel, DiagLogLevel>> = {
   all: DiagLogLevel.ALL,
 };
 
-/** Installs a console `diag` logger at `level`; `none` leaves `diag` as it is. */
-export function installLogger(level: OtelLogLevel): void {
-  if (level === 'none') return;
-  diag.setLogger(new DiagConsoleLogger(), { logLevel: LOG_LEVELS[level], suppressOverrideMessage: true });
+/** The levels `OTEL_LOG_LEVEL` and the `logLevel` option accept. */
+export const LOG_LEVEL_NAMES = Object.keys(LOG_LEVELS) as readonly OtelLogLevel[];
+
+/**
+ * Installs a console `diag` logger at `level` (`none` leaves `diag` as it is) and reports SDK errors through
+ * it in one line each. Runs before anything of the SDK is built, so that what the SDK and the exporters say
+ * while they read their variables reaches the logger.
+ */
+export function installDiagnostics(level: OtelLogLevel): void {
+  if (level !== 'none') {
+    diag.setLogger(new DiagConsoleLogger(), { logLevel: LOG_LEVELS[level], suppressOverrideMessage: true });
+  }
+  setGlobalErrorHandler(reportExportError);
+}
+
+/** Gives the SDK's global error handler back its default. */
+export function uninstallDiagnostics(): void {
+  setGlobalErrorHandler(loggingErrorHandler());
 }
 
 /**
@@ -24,7 +38,7 @@ export function installLogger(level: OtelLogLevel): void {
  * collector is down.
  */
 export function reportExportError(error: unknown): void {
-  diag.error(`drum-otel: OpenTelemetry SDK error (usually a failed span export): ${errorText(error)}`);
+  diag.error(`drum-otel: OpenTelemetry SDK error (usually a failed export): ${errorText(error)}`);
 }
 
 /** An error as one line: its message (a provider's forceFlush rejects with a list of them). */
@@ -32,4 +46,3 @@ export function errorText(error: unknown): string {
   if (Array.isArray(error)) return error.map(errorText).join('; ');
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -1,12 +1,13 @@
 import { diag } from '@opentelemetry/api';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { errorText } from './diag';
-import type { OtelHandle } from './types';
+import type { OtelDisabledBy, OtelHandle } from './types';
 
 /** The handle of a disabled setup: nothing to flush; `shutdown()` calls `release`. */
-export function disabledHandle(release: (handle: OtelHandle) => void): OtelHandle {
+export function disabledHandle(disabledBy: OtelDisabledBy, release: (handle: OtelHandle) => void): OtelHandle {
   const handle: OtelHandle = {
     enabled: false,
+    disabledBy,
     tracerProvider: undefined,
     forceFlush: async () => {},
     shutdown: async () => {
@@ -28,6 +29,7 @@ export function enabledHandle(
   let stopping: Promise<void> | undefined;
   const handle: OtelHandle = {
     enabled: true,
+    disabledBy: undefined,
     tracerProvider: provider,
     forceFlush: () =>
       provider.forceFlush().catch((error: unknown) => diag.error(`drum-otel: forceFlush failed: ${errorText(error)}`)),

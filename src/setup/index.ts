@@ -1,2 +1,2 @@
 export { setupOtel } from './setup-otel';
-export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from './types';
+export type { SetupOtelOptions, OtelHandle, OtelLogLevel, OtelDisabledBy, PropagatorName } from './types';

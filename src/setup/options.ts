@@ -1,6 +1,35 @@
 import { describeValue } from '../describe';
-import { LOG_LEVELS } from './diag';
+import { LOG_LEVEL_NAMES } from './diag';
+import { PROPAGATOR_NAMES } from './propagator';
 import type { SetupOtelOptions } from './types';
+
+type OptionCheck = readonly [isValid: (value: unknown) => boolean, expected: string];
+
+const hasMethods =
+  (...methods: string[]) =>
+  (value: unknown): boolean =>
+    typeof value === 'object' && value !== null && methods.every((method) => typeof Reflect.get(value, method) === 'function');
+
+const isOneOf =
+  (choices: readonly string[]) =>
+  (value: unknown): boolean =>
+    typeof value === 'string' && choices.includes(value);
+
+/** What each option must be: every option is checked, and no other key is accepted. */
+const OPTION_CHECKS: Readonly<Record<keyof SetupOtelOptions, OptionCheck>> = {
+  disabled: [(value) => typeof value === 'boolean', 'a boolean'],
+  serviceName: [(value) => typeof value === 'string' && value.trim() !== '', 'a non-empty string'],
+  resourceAttributes: [(value) => typeof value === 'object' && value !== null, 'an object of attributes'],
+  exporter: [hasMethods('export', 'shutdown'), 'a SpanExporter'],
+  spanProcessor: [hasMethods('onStart', 'onEnd', 'forceFlush', 'shutdown'), 'a SpanProcessor'],
+  processor: [isOneOf(['batch', 'simple']), "'batch' or 'simple'"],
+  propagators: [
+    (value) => Array.isArray(value) && value.every(isOneOf(PROPAGATOR_NAMES)),
+    `an array of ${PROPAGATOR_NAMES.join(', ')}`,
+  ],
+  logLevel: [isOneOf(LOG_LEVEL_NAMES), LOG_LEVEL_NAMES.join(', ')],
+  shutdownTimeoutMillis: [(value) => typeof value === 'number' && value > 0, 'a positive number of milliseconds'],
+};
 
 function optionError(option: string, value: unknown, expected: string): Error {
   return new Error(`setupOtel: option ${option} is invalid (${describe(value)}); expected ${expected}`);
@@ -10,30 +39,21 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${describeValue(value)}`;
 }
 
+/**
+ * Throws an Error naming the first option that is not what it must be (a programming mistake, unlike a bad
+ * environment variable).
+ */
 export function checkOptions(options: SetupOtelOptions): void {
   if (options === null || typeof options !== 'object') throw optionError('options', options, 'an object');
-  const { serviceName, processor, exporter, spanProcessor, logLevel, shutdownTimeoutMillis, disabled } = options;
-  if (disabled !== undefined && typeof disabled !== 'boolean') throw optionError('disabled', disabled, 'a boolean');
-  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.trim() === '')) {
-    throw optionError('serviceName', serviceName, 'a non-empty string');
+  for (const [option, value] of Object.entries(options)) {
+    if (!Object.prototype.hasOwnProperty.call(OPTION_CHECKS, option)) {
+      throw new Error(`setupOtel: unknown option ${option}; expected one of ${Object.keys(OPTION_CHECKS).join(', ')}`);
+    }
+    const [isValid, expected] = OPTION_CHECKS[option as keyof SetupOtelOptions];
+    if (value !== undefined && !isValid(value)) throw optionError(option, value, expected);
   }
-  if (processor !== undefined && processor !== 'batch' && processor !== 'simple') {
-    throw optionError('processor', processor, "'batch' or 'simple'");
-  }
-  if (exporter !== undefined && typeof exporter?.export !== 'function') {
-    throw optionError('exporter', exporter, 'a SpanExporter');
-  }
-  if (spanProcessor !== undefined && typeof spanProcessor?.onEnd !== 'function') {
-    throw optionError('spanProcessor', spanProcessor, 'a SpanProcessor');
-  }
+  const { spanProcessor, exporter, processor } = options;
   if (spanProcessor !== undefined && (exporter !== undefined || processor !== undefined)) {
     throw new Error('setupOtel: option spanProcessor replaces exporter and processor; give either spanProcessor or those');
   }
-  if (logLevel !== undefined && !Object.prototype.hasOwnProperty.call(LOG_LEVELS, logLevel)) {
-    throw optionError('logLevel', logLevel, Object.keys(LOG_LEVELS).join(', '));
-  }
-  if (shutdownTimeoutMillis !== undefined && !(typeof shutdownTimeoutMillis === 'number' && shutdownTimeoutMillis > 0)) {
-    throw optionError('shutdownTimeoutMillis', shutdownTimeoutMillis, 'a positive number of milliseconds');
-  }
 }
-

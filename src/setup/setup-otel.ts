@@ -1,45 +1,53 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
+import { diag } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { installLogger, reportExportError } from './diag';
+import { installDiagnostics, uninstallDiagnostics } from './diag';
+import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
 import { disabledHandle, enabledHandle } from './handle';
-import { planSetup, type SetupPlan } from './plan';
+import { planSetup, type EnabledPlan } from './plan';
 import { createPropagator } from './propagator';
 import { createResource } from './resource';
-import { createProcessors } from './traces';
+import { createSpanProcessors } from './traces';
 import type { OtelHandle, SetupOtelOptions } from './types';
 
 let current: OtelHandle | undefined;
 
 /**
  * Sets up the OpenTelemetry SDK for a DRUM-style model server, the TypeScript counterpart of DRUM's
- * `setup_otel`: a `NodeTracerProvider` registered globally with an `AsyncLocalStorageContextManager` and a
- * propagator for W3C trace context, W3C baggage and B3 (single and multi header), exporting as the standard
- * environment variables say, with explicit options overriding them:
+ * `setup_otel`: a `NodeTracerProvider` registered globally with an `AsyncLocalStorageContextManager` and the
+ * propagators `OTEL_PROPAGATORS` names (by default W3C trace context, W3C baggage and B3 in either form),
+ * exporting as the standard environment variables say, with explicit options overriding them. Every variable
+ * honoured, by setupOtel itself or by the SDK beneath it:
  *
- * | variable | meaning | default |
- * |---|---|---|
- * | `OTEL_SDK_DISABLED` | `true`: register nothing, return a disabled handle | `false` |
- * | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource | `service.name` `drum` |
- * | `OTEL_TRACES_EXPORTER` | `otlp`, `console` (comma-separated), or `none` | `otlp` when an endpoint is set, else none |
- * | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `v1/traces` is appended | `http://localhost:4318` |
- * | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as it is | |
- * | `OTEL_EXPORTER_OTLP_HEADERS`, `..._TRACES_HEADERS` | `name=value,...`, percent-encoded | |
- * | `OTEL_EXPORTER_OTLP_PROTOCOL`, `..._TRACES_PROTOCOL` | `http/protobuf` or `http/json` | `http/protobuf` |
- * | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | batch processor tuning | the SDK's |
- * | `OTEL_LOG_LEVEL` | level of the console `diag` logger installed (export failures are logged there) | `warn` |
+ * | variable | meaning | default | read by |
+ * |---|---|---|---|
+ * | `OTEL_SDK_DISABLED` | `true` (any case): register nothing, return a disabled handle | `false` | setupOtel |
+ * | `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED` | DRUM's runtime parameter, `{"type":"boolean","payload":true}`: as `OTEL_SDK_DISABLED=true` | | setupOtel |
+ * | `OTEL_LOG_LEVEL` | level of the console `diag` logger installed first (warnings and export failures go there) | `warn` | setupOtel |
+ * | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated), or `none` | `b3multi,tracecontext,baggage` | setupOtel |
+ * | `OTEL_TRACES_EXPORTER` | `otlp`, `console` (comma-separated), or `none` | `otlp` when an endpoint is set, else none | setupOtel |
+ * | `OTEL_EXPORTER_OTLP_PROTOCOL`, `..._TRACES_PROTOCOL` | `http/protobuf` or `http/json` (not `grpc`) | `http/protobuf` | setupOtel |
+ * | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource; setupOtel warns about a malformed `OTEL_RESOURCE_ATTRIBUTES`, which the SDK drops whole | `service.name` `drum` | resource detector |
+ * | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `v1/traces` is appended | `http://localhost:4318` | OTLP exporter |
+ * | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as it is | | OTLP exporter |
+ * | `OTEL_EXPORTER_OTLP_HEADERS`, `..._TRACES_HEADERS` | `name=value,...`, percent-encoded | | OTLP exporter |
+ * | `OTEL_EXPORTER_OTLP_COMPRESSION`, `..._TRACES_COMPRESSION` | `gzip` or `none` | `none` | OTLP exporter |
+ * | `OTEL_EXPORTER_OTLP_TIMEOUT`, `..._TRACES_TIMEOUT` | milliseconds one export may take | `10000` | OTLP exporter |
+ * | `OTEL_EXPORTER_OTLP_CERTIFICATE`, `..._CLIENT_CERTIFICATE`, `..._CLIENT_KEY` (and `..._TRACES_...`) | PEM files: trusted CA, client certificate and key | | OTLP exporter |
+ * | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | batch processor tuning | `5000`, `30000`, `2048`, `512` | batch processor |
+ * | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`; the ratio | `parentbased_always_on`; `1` | tracer provider |
+ * | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT`, `OTEL_ATTRIBUTE_COUNT_LIMIT`, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` | span limits | `128`, unlimited length | tracer provider |
  *
- * With no exporter variable and no endpoint, tracing stays configured (spans are created and propagated)
- * but nothing is exported, as DRUM does. Calling `setupOtel` again returns the same handle, until its
- * `shutdown()` has run. Instrumentation that obtained its tracer from the global provider before a
+ * A value that cannot be used is warned about once through the `diag` logger and its default is taken (a
+ * boolean other than `true`/`false`, a number that is not one, an unknown name in a list, which is skipped):
+ * the server starts. With no exporter variable and no endpoint, tracing stays configured (spans are created
+ * and propagated) but nothing is exported, as DRUM does. Calling `setupOtel` again returns the same handle,
+ * until its `shutdown()` has run. Instrumentation that obtained its tracer from the global provider before a
  * `shutdown()` keeps using the provider that was shut down.
  *
  * @param options - See {@link SetupOtelOptions}.
  * @returns The handle whose `shutdown()` a server calls on SIGTERM/SIGINT, after closing its listener.
- * @throws Error naming the variable (or option) and its value when the configuration is invalid: an unknown
- *   exporter or protocol, a malformed endpoint URL, header list or number. Nothing is registered then. Also
- *   when another tracer provider is already registered globally.
+ * @throws Error naming the option and its value when an option is invalid, and when another tracer provider
+ *   is already registered globally. Nothing is registered then.
  * @category Setup
  * @example
  * ```ts
@@ -68,25 +76,28 @@ let current: OtelHandle | undefined;
 export function setupOtel(options: SetupOtelOptions = {}): OtelHandle {
   if (current !== undefined) return current;
   const plan = planSetup(process.env, options);
-  current = plan.enabled ? register(plan) : disabledHandle(release);
-  return current;
+  if (plan.enabled) return (current = start(plan));
+  plan.warnings.forEach((warning) => diag.warn(warning));
+  return (current = disabledHandle(plan.disabledBy, release));
 }
 
-function register(plan: Extract<SetupPlan, { enabled: true }>): OtelHandle {
-  const provider = new NodeTracerProvider({
+function start(plan: EnabledPlan): OtelHandle {
+  assertNoProviderRegistered();
+  // The logger before anything is built: the exporters, the batch processor and the sampler read their
+  // variables when they are constructed, and warn about bad ones through diag.
+  installDiagnostics(plan.logLevel);
+  plan.warnings.forEach((warning) => diag.warn(warning));
+  const tracerProvider = new NodeTracerProvider({
     resource: createResource(plan.serviceName, plan.resourceAttributes),
-    spanProcessors: createProcessors(plan),
+    spanProcessors: createSpanProcessors(plan.traces),
   });
-  // The provider first: when another SDK owns the globals, fail before touching the rest.
-  if (!trace.setGlobalTracerProvider(provider)) {
-    void provider.shutdown();
-    throw new Error('setupOtel: a tracer provider is already registered globally; setupOtel was not applied');
+  try {
+    registerGlobals(tracerProvider, createPropagator(plan.propagators));
+  } catch (error) {
+    uninstallDiagnostics();
+    throw error;
   }
-  propagation.setGlobalPropagator(createPropagator());
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  installLogger(plan.logLevel);
-  setGlobalErrorHandler(reportExportError);
-  return enabledHandle(provider, plan.shutdownTimeoutMillis, release);
+  return enabledHandle(tracerProvider, plan.shutdownTimeoutMillis, release);
 }
 
 /** Unregisters what `handle` registered, so that a later setupOtel call sets up anew. */
@@ -94,8 +105,6 @@ function release(handle: OtelHandle): void {
   if (current !== handle) return;
   current = undefined;
   if (!handle.enabled) return;
-  setGlobalErrorHandler(loggingErrorHandler());
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  uninstallDiagnostics();
+  unregisterGlobals();
 }

@@ -7,28 +7,28 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { ExporterPlan, SetupPlan } from './plan';
+import type { TracesPlan } from './plan';
 
-function createExporter(plan: ExporterPlan): SpanExporter {
+/**
+ * The span processors of `plan`. The OTLP exporters read `OTEL_EXPORTER_OTLP_*` (endpoint, headers,
+ * compression, timeout, certificates) and the batch processor reads `OTEL_BSP_*` as they are built here.
+ */
+export function createSpanProcessors(plan: TracesPlan): SpanProcessor[] {
+  const { processor } = plan;
+  if (typeof processor === 'object') return [processor];
+  return plan.exporters.map((exporterPlan) => {
+    const exporter = createSpanExporter(exporterPlan);
+    return processor === 'simple' ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
+  });
+}
+
+function createSpanExporter(plan: TracesPlan['exporters'][number]): SpanExporter {
   switch (plan.kind) {
     case 'given':
       return plan.exporter;
     case 'console':
       return new ConsoleSpanExporter();
-    case 'otlp': {
-      const { url, headers, protocol } = plan.otlp;
-      const Exporter = protocol === 'http/json' ? OTLPJsonTraceExporter : OTLPProtobufTraceExporter;
-      return new Exporter({ url, headers: { ...headers } });
-    }
+    case 'otlp':
+      return plan.protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtobufTraceExporter();
   }
 }
-
-export function createProcessors(plan: Extract<SetupPlan, { enabled: true }>): SpanProcessor[] {
-  const { processor } = plan;
-  if (typeof processor === 'object') return [processor];
-  return plan.exporters.map((exporterPlan) => {
-    const exporter = createExporter(exporterPlan);
-    return processor === 'simple' ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter, { ...plan.batch });
-  });
-}
-

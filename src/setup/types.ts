@@ -18,6 +18,38 @@ import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 export type OtelLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
 
 /**
+ * A propagator, as `OTEL_PROPAGATORS` names it: `tracecontext` (W3C `traceparent`/`tracestate`), `baggage`
+ * (W3C `baggage`), `b3` (B3, injecting the single `b3` header) and `b3multi` (B3, injecting the `X-B3-*`
+ * headers). Both B3 propagators extract either B3 form.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type PropagatorName } from 'drum-otel';
+ *
+ * // Only W3C trace context: B3 headers of incoming requests are ignored.
+ * const propagators: PropagatorName[] = ['tracecontext'];
+ * setupOtel({ propagators });
+ * ```
+ */
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
+
+/**
+ * What turned {@link setupOtel} off: the variable `OTEL_SDK_DISABLED=true`, DRUM's runtime parameter
+ * `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED={"type":"boolean","payload":true}`, or the option `disabled: true`.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type OtelDisabledBy } from 'drum-otel';
+ *
+ * const disabledBy: OtelDisabledBy | undefined = setupOtel().disabledBy;
+ * console.log(disabledBy === undefined ? 'tracing: on' : `tracing: off (${disabledBy})`);
+ * ```
+ */
+export type OtelDisabledBy = 'OTEL_SDK_DISABLED' | 'MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED' | 'disabled option';
+
+/**
  * Options of {@link setupOtel}. Each one overrides the environment variable named in its description;
  * what is left out is taken from the environment, then from the defaults.
  *
@@ -35,7 +67,10 @@ export type OtelLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbo
  * ```
  */
 export interface SetupOtelOptions {
-  /** Whether to set nothing up at all. Overrides `OTEL_SDK_DISABLED`. Default: `false`. */
+  /**
+   * Whether to set nothing up at all. Overrides `OTEL_SDK_DISABLED` and
+   * `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED`. Default: `false`.
+   */
   disabled?: boolean;
   /**
    * The `service.name` resource attribute. Overrides `OTEL_SERVICE_NAME` and a `service.name` in
@@ -59,6 +94,12 @@ export interface SetupOtelOptions {
    * `simple` exports each span as it ends, which DataRobot DRUM uses for forked workers.
    */
   processor?: 'batch' | 'simple';
+  /**
+   * The propagators, in the order they extract (a later one's parent wins) and inject; `[]` propagates
+   * nothing. Overrides `OTEL_PROPAGATORS`. Default: `['b3multi', 'tracecontext', 'baggage']`, DRUM's set:
+   * B3 in either form, with `traceparent` winning over B3 when a request carries both.
+   */
+  propagators?: readonly PropagatorName[];
   /** See {@link OtelLogLevel}. Overrides `OTEL_LOG_LEVEL`. Default: `warn`. */
   logLevel?: OtelLogLevel;
   /**
@@ -84,8 +125,10 @@ export interface SetupOtelOptions {
  * ```
  */
 export interface OtelHandle {
-  /** `false` when `OTEL_SDK_DISABLED=true` (or `disabled: true`): nothing was registered. */
+  /** Whether OpenTelemetry is set up; `false` when something disabled it (see `disabledBy`). */
   readonly enabled: boolean;
+  /** What disabled the setup (nothing was registered then), or `undefined` when enabled. */
+  readonly disabledBy: OtelDisabledBy | undefined;
   /** The globally registered provider, or `undefined` when disabled. */
   readonly tracerProvider: NodeTracerProvider | undefined;
   /**

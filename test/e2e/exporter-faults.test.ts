@@ -50,7 +50,7 @@ test('collector refusing with a short OTEL_EXPORTER_OTLP_TIMEOUT: each failed ex
     OTEL_BSP_SCHEDULE_DELAY: '10',
   });
   const port = new URL(url).port;
-  const failure = `drum-otel: OpenTelemetry SDK error (usually a failed span export): connect ECONNREFUSED 127.0.0.1:${port}`;
+  const failure = `drum-otel: OpenTelemetry SDK error (usually a failed export): connect ECONNREFUSED 127.0.0.1:${port}`;
   t.is((await postCsv(server, '/predict/')).status, 200);
   const deadline = Date.now() + 5000;
   while (!server.stderr().includes(failure) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,13 +1,20 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 /** One POST the receiver got. */
 export interface ReceivedExport {
   readonly path: string;
   readonly contentType: string;
   readonly headers: IncomingHttpHeaders;
+  /** The body as sent: still gzip-compressed when `content-encoding` says so. */
   readonly body: Buffer;
+}
+
+/** The body of an export, decompressed when it was sent gzip-compressed. */
+export function plainBody(received: ReceivedExport): Buffer {
+  return received.headers['content-encoding'] === 'gzip' ? gunzipSync(received.body) : received.body;
 }
 
 /** A span of an OTLP/HTTP JSON export, attributes decoded to plain values, with its resource's attributes. */
@@ -107,7 +114,9 @@ export async function startReceiver(behaviour: 'ok' | 'hang' = 'ok'): Promise<Ot
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const spans = (): ExportedSpan[] =>
-    exports.filter((received) => received.contentType.includes('json')).flatMap((received) => decodeJsonExport(received.body));
+    exports
+      .filter((received) => received.contentType.includes('json'))
+      .flatMap((received) => decodeJsonExport(plainBody(received)));
   return {
     url: `http://127.0.0.1:${port}`,
     exports,

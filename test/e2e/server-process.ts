@@ -52,11 +52,14 @@ function waitForExit(child: ChildProcess, since: number, timeoutMs: number): Pro
   });
 }
 
-/** Runs a script to its end (a start that must fail), returning its exit and what it printed. */
+/**
+ * Runs a script to its end (a start that must fail), returning its exit and what it printed. The bound is
+ * generous: the suite starts many processes at once on a busy machine.
+ */
 export async function runToExit(
   script: string,
   env: Record<string, string>,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<Exit & { stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [script], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
