@@ -23,6 +23,7 @@ const OPTION_CHECKS: Readonly<Record<keyof SetupOtelOptions, OptionCheck>> = {
   exporter: [hasMethods('export', 'shutdown'), 'a SpanExporter'],
   spanProcessor: [hasMethods('onStart', 'onEnd', 'forceFlush', 'shutdown'), 'a SpanProcessor'],
   processor: [isOneOf(['batch', 'simple']), "'batch' or 'simple'"],
+  metricReader: [hasMethods('setMetricProducer', 'collect', 'forceFlush', 'shutdown'), 'a MetricReader'],
   propagators: [
     (value) => Array.isArray(value) && value.every(isOneOf(PROPAGATOR_NAMES)),
     `an array of ${PROPAGATOR_NAMES.join(', ')}`,

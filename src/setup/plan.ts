@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { EnvironmentReader, type Environment } from './environment';
 import { LOG_LEVEL_NAMES } from './diag';
@@ -24,6 +25,15 @@ export interface TracesPlan {
   readonly processor: 'batch' | 'simple' | SpanProcessor;
 }
 
+/** What setupOtel builds for metrics: the reader given as an option, or periodic readers of exporters. */
+export type MetricsPlan =
+  | { readonly reader: IMetricReader }
+  | {
+      readonly exporters: readonly ExporterPlan[];
+      readonly exportIntervalMillis: number;
+      readonly exportTimeoutMillis: number;
+    };
+
 /** Everything setupOtel builds when enabled, decided before it builds anything. */
 export interface EnabledPlan {
   readonly enabled: true;
@@ -32,6 +42,7 @@ export interface EnabledPlan {
   readonly resourceAttributes: Attributes;
   readonly propagators: readonly PropagatorName[];
   readonly traces: TracesPlan;
+  readonly metrics: MetricsPlan;
   readonly shutdownTimeoutMillis: number;
   /** What was wrong in the environment, to be logged once the logger is installed. */
   readonly warnings: readonly string[];
@@ -48,6 +59,9 @@ export interface DisabledPlan {
 export type SetupPlan = EnabledPlan | DisabledPlan;
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
+// The specification's defaults for OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT.
+const DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS = 60_000;
+const DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS = 30_000;
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 const EXPORTER_NAMES = ['otlp', 'console'] as const;
 
@@ -69,6 +83,7 @@ export function planSetup(env: Environment, options: SetupOtelOptions = {}): Set
     resourceAttributes: { ...options.resourceAttributes },
     propagators: options.propagators ?? reader.names('OTEL_PROPAGATORS', PROPAGATOR_NAMES) ?? DEFAULT_PROPAGATORS,
     traces: planTraces(reader, options),
+    metrics: planMetrics(reader, options),
     shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
     warnings: reader.warnings,
   };
@@ -93,13 +108,35 @@ function planTraces(reader: EnvironmentReader, options: SetupOtelOptions): Trace
   };
 }
 
+function planMetrics(reader: EnvironmentReader, options: SetupOtelOptions): MetricsPlan {
+  if (options.metricReader !== undefined) return { reader: options.metricReader };
+  const exporters = readExporters(reader, 'METRICS');
+  if (exporters.length === 0) {
+    return { exporters, exportIntervalMillis: DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS, exportTimeoutMillis: DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS };
+  }
+  return { exporters, ...readMetricExportTiming(reader) };
+}
+
+/**
+ * `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_METRIC_EXPORT_TIMEOUT`; the timeout is cut to the interval (the
+ * reader refuses a longer one), with a warning when it was set that long.
+ */
+function readMetricExportTiming(reader: EnvironmentReader): { exportIntervalMillis: number; exportTimeoutMillis: number } {
+  const interval = reader.milliseconds('OTEL_METRIC_EXPORT_INTERVAL', DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS) ?? DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS;
+  const timeout = reader.milliseconds('OTEL_METRIC_EXPORT_TIMEOUT', DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS);
+  if (timeout !== undefined && timeout > interval) {
+    reader.invalid('OTEL_METRIC_EXPORT_TIMEOUT', String(timeout), `at most OTEL_METRIC_EXPORT_INTERVAL (${interval})`, `using ${interval}`);
+  }
+  return { exportIntervalMillis: interval, exportTimeoutMillis: Math.min(timeout ?? DEFAULT_METRIC_EXPORT_TIMEOUT_MILLIS, interval) };
+}
+
 /** A signal, as the `OTEL_EXPORTER_OTLP_<SIGNAL>_*` variables spell it. */
 export type Signal = 'TRACES' | 'METRICS';
 
 /**
- * The exporters `OTEL_<SIGNAL>_EXPORTER` names (a comma-separated list of `otlp`, `console`, or `none`).
- * Unset, it means `otlp` when an OTLP endpoint variable is set and no exporter otherwise: the signal stays
- * configured but exports nothing, as DRUM does.
+ * The exporters `OTEL_TRACES_EXPORTER` or `OTEL_METRICS_EXPORTER` names (a comma-separated list of `otlp`,
+ * `console`, or `none`). Unset, it means `otlp` when an OTLP endpoint variable is set and no exporter
+ * otherwise: the signal stays configured but exports nothing, as DRUM does.
  */
 export function readExporters(reader: EnvironmentReader, signal: Signal): ExporterPlan[] {
   const endpoints = [`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, 'OTEL_EXPORTER_OTLP_ENDPOINT'];

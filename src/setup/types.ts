@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { IMetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
@@ -95,6 +96,11 @@ export interface SetupOtelOptions {
    */
   processor?: 'batch' | 'simple';
   /**
+   * The one metric reader, instead of the periodic readers and exporters `OTEL_METRICS_EXPORTER`,
+   * `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_EXPORTER_OTLP_*` describe.
+   */
+  metricReader?: IMetricReader;
+  /**
    * The propagators, in the order they extract (a later one's parent wins) and inject; `[]` propagates
    * nothing. Overrides `OTEL_PROPAGATORS`. Default: `['b3multi', 'tracecontext', 'baggage']`, DRUM's set:
    * B3 in either form, with `traceparent` winning over B3 when a request carries both.
@@ -103,14 +109,14 @@ export interface SetupOtelOptions {
   /** See {@link OtelLogLevel}. Overrides `OTEL_LOG_LEVEL`. Default: `warn`. */
   logLevel?: OtelLogLevel;
   /**
-   * How long `shutdown()` waits for the last spans to be exported before it gives up on them (an unreachable
-   * or hanging collector must not stop a process from exiting). Default: 5000.
+   * How long `shutdown()` waits for the last spans and metrics to be exported before it gives up on them (an
+   * unreachable or hanging collector must not stop a process from exiting). Default: 5000.
    */
   shutdownTimeoutMillis?: number;
 }
 
 /**
- * What {@link setupOtel} returns: the registered provider and how to flush and stop it.
+ * What {@link setupOtel} returns: the registered providers and how to flush and stop them.
  *
  * @category Setup
  * @example
@@ -118,7 +124,7 @@ export interface SetupOtelOptions {
  * import { setupOtel } from 'drum-otel';
  *
  * const otel = setupOtel();
- * if (otel.enabled) console.log('exporting spans of', otel.tracerProvider);
+ * if (otel.enabled) otel.meterProvider?.getMeter('iris').createCounter('iris.model.loads').add(1);
  * process.once('SIGTERM', () => {
  *   void otel.shutdown().then(() => process.exit(0));
  * });
@@ -129,16 +135,20 @@ export interface OtelHandle {
   readonly enabled: boolean;
   /** What disabled the setup (nothing was registered then), or `undefined` when enabled. */
   readonly disabledBy: OtelDisabledBy | undefined;
-  /** The globally registered provider, or `undefined` when disabled. */
+  /** The globally registered tracer provider, or `undefined` when disabled. */
   readonly tracerProvider: NodeTracerProvider | undefined;
+  /** The globally registered meter provider, or `undefined` when disabled. */
+  readonly meterProvider: MeterProvider | undefined;
   /**
-   * Exports every span that has ended so far. Never rejects: a failed export is reported through `diag`.
+   * Exports every span that has ended so far, and the metrics as they stand. Never rejects: a failed export
+   * is reported through `diag`.
    */
   forceFlush(): Promise<void>;
   /**
-   * Exports every span that has ended, waiting at most `shutdownTimeoutMillis`, then stops the exporters
-   * and unregisters the provider, context manager and propagator, so that a later {@link setupOtel} call
-   * sets up anew. Calling it again returns the same promise. Never rejects: failures go to `diag`.
+   * Exports every span that has ended and the last metrics, waiting at most `shutdownTimeoutMillis`, then
+   * stops the exporters and unregisters the providers, context manager and propagator, so that a later
+   * {@link setupOtel} call sets up anew. Calling it again returns the same promise. Never rejects: failures go
+   * to `diag`.
    */
   shutdown(): Promise<void>;
 }

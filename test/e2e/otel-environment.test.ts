@@ -3,7 +3,8 @@ import { startReceiver, type OtlpReceiver } from './otlp-receiver';
 import { postCsv, PREDICTION_SERVER, startProcess, type ServerProcess } from './server-process';
 
 // The example server under OpenTelemetry variables that are wrong or that turn it off: it always starts,
-// says what is wrong in one line each on stderr, and its banner says whether it traces.
+// says what is wrong in one line each on stderr, and its banner says whether it traces. Serial: one server
+// starting at a time keeps the start-up of each within bounds on a busy machine.
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` };
@@ -27,7 +28,7 @@ async function stopCleanly(t: ExecutionContext, server: ServerProcess): Promise<
   t.deepEqual([exit.code, exit.signal], [0, null], 'exits 0 on SIGTERM');
 }
 
-test('OTEL_SDK_DISABLED=yes: starts with tracing on and one warning line; spans are made', async (t) => {
+test.serial('OTEL_SDK_DISABLED=yes: starts with tracing on and one warning line; spans are made', async (t) => {
   const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', OTEL_SDK_DISABLED: 'yes' });
   t.regex(banner(server) ?? '', /\(workers: 1, tracing: on\)$/);
   t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
@@ -36,7 +37,7 @@ test('OTEL_SDK_DISABLED=yes: starts with tracing on and one warning line; spans 
   t.regex(server.output(), SPAN_LINE);
 });
 
-test('OTEL_SDK_DISABLED=true: the banner says tracing is off and why; no span is printed', async (t) => {
+test.serial('OTEL_SDK_DISABLED=true: the banner says tracing is off and why; no span is printed', async (t) => {
   const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', OTEL_SDK_DISABLED: 'TRUE' });
   t.regex(banner(server) ?? '', /\(workers: 1, tracing: off \(OTEL_SDK_DISABLED\)\)$/);
   t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
@@ -45,7 +46,7 @@ test('OTEL_SDK_DISABLED=true: the banner says tracing is off and why; no span is
   t.notRegex(server.output(), /^span /m);
 });
 
-test('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED payload true, WORKERS=2: no spans exported, the banner says tracing is off', async (t) => {
+test.serial('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED payload true, WORKERS=2: no spans exported, the banner says tracing is off', async (t) => {
   await withReceiver(async (receiver) => {
     const server = await startProcess(t, PREDICTION_SERVER, {
       PORT: '0',
@@ -61,7 +62,7 @@ test('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED payload true, WORKERS=2: no spans ex
   });
 });
 
-test('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED malformed: one warning line, tracing on', async (t) => {
+test.serial('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED malformed: one warning line, tracing on', async (t) => {
   const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED: 'true' });
   t.regex(banner(server) ?? '', /tracing: on\)$/);
   t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
@@ -73,7 +74,7 @@ test('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED malformed: one warning line, tracing
   t.regex(server.output(), SPAN_LINE);
 });
 
-test('OTEL_EXPORTER_OTLP_COMPRESSION=gzp with an endpoint: the exporter warning on stderr, spans exported uncompressed', async (t) => {
+test.serial('OTEL_EXPORTER_OTLP_COMPRESSION=gzp with an endpoint: the exporters warning once on stderr, spans exported uncompressed', async (t) => {
   await withReceiver(async (receiver) => {
     const server = await startProcess(t, PREDICTION_SERVER, {
       PORT: '0',
@@ -89,7 +90,7 @@ test('OTEL_EXPORTER_OTLP_COMPRESSION=gzp with an endpoint: the exporter warning 
   });
 });
 
-test('wrong OTEL variables that once stopped the server: it starts, one warning line each, and traces', async (t) => {
+test.serial('wrong OTEL variables that once stopped the server: it starts, one warning line each, and traces', async (t) => {
   await withReceiver(async (receiver) => {
     const server = await startProcess(t, PREDICTION_SERVER, {
       PORT: '0',
@@ -113,7 +114,7 @@ test('wrong OTEL variables that once stopped the server: it starts, one warning 
   });
 });
 
-test('an endpoint without http://: one warning line at start, and each failed export says why', async (t) => {
+test.serial('an endpoint without http://: one warning line at start, and each failed export says why', async (t) => {
   const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
   t.is((await postCsv(server, '/predict/')).status, 200);
   await stopCleanly(t, server);

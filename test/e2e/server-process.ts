@@ -72,13 +72,14 @@ export async function runToExit(
 
 /**
  * Starts `script` with `env` and waits until it prints `listening on http://localhost:<port>`. Its output is
- * kept quiet, and printed only when the test fails; the process is killed when the test ends.
+ * kept quiet, and printed only when the test fails; the process is killed when the test ends. The bound is
+ * generous, as for {@link runToExit}.
  */
 export async function startProcess(
   t: ExecutionContext,
   script: string,
   env: Record<string, string>,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [script], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

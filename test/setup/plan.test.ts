@@ -1,4 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
+import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Environment } from '../../src/setup/environment';
 import { planSetup, type EnabledPlan } from '../../src/setup/plan';
@@ -23,6 +24,7 @@ test('with nothing set: enabled, DRUM propagators, batch processor, no exporter,
     resourceAttributes: {},
     propagators: ['b3multi', 'tracecontext', 'baggage'],
     traces: { exporters: [], processor: 'batch' },
+    metrics: { exporters: [], exportIntervalMillis: 60000, exportTimeoutMillis: 30000 },
     shutdownTimeoutMillis: 5000,
     warnings: [],
   });
@@ -146,6 +148,75 @@ test('OTEL_EXPORTER_OTLP_PROTOCOL: http/json; the traces variable first; empty i
   });
 });
 
+test('OTEL_METRICS_EXPORTER unset: otlp when the general or the metrics endpoint is set (DRUM), none otherwise', (t) => {
+  const otlp = [{ kind: 'otlp', protocol: 'http/protobuf' }];
+  t.like(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }), { metrics: { exporters: otlp } });
+  t.like(enabledPlan({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://collector:4318/v1/metrics' }), {
+    traces: { exporters: [] },
+    metrics: { exporters: otlp },
+  });
+  t.like(enabledPlan({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }), {
+    traces: { exporters: otlp },
+    metrics: { exporters: [] },
+  });
+  t.like(enabledPlan({ OTEL_METRICS_EXPORTER: '' }), { metrics: { exporters: [] } });
+});
+
+test('OTEL_METRICS_EXPORTER: console, otlp, none beating an endpoint, unknown names skipped; independent of traces', (t) => {
+  t.like(enabledPlan({ OTEL_METRICS_EXPORTER: 'console' }), { traces: { exporters: [] }, metrics: { exporters: [{ kind: 'console' }] } });
+  t.like(enabledPlan({ OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), {
+    metrics: { exporters: [{ kind: 'otlp', protocol: 'http/json' }] },
+    warnings: [],
+  });
+  t.like(enabledPlan({ OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }), {
+    traces: { exporters: [{ kind: 'otlp' }] },
+    metrics: { exporters: [] },
+  });
+  t.like(enabledPlan({ OTEL_METRICS_EXPORTER: 'prometheus' }), {
+    metrics: { exporters: [] },
+    warnings: ['setupOtel: OTEL_METRICS_EXPORTER="prometheus" names "prometheus", not one of otlp, console, none; skipped'],
+  });
+});
+
+test('OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT: set, unset, empty, invalid (warned, default); the timeout at most the interval', (t) => {
+  const timing = (env: Environment) => {
+    const { metrics, warnings } = enabledPlan({ OTEL_METRICS_EXPORTER: 'console', ...env });
+    return { ...metrics, warnings };
+  };
+  t.like(timing({ OTEL_METRIC_EXPORT_INTERVAL: '90000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }), { exportIntervalMillis: 90000, exportTimeoutMillis: 5000 });
+  t.like(timing({ OTEL_METRIC_EXPORT_INTERVAL: '', OTEL_METRIC_EXPORT_TIMEOUT: ' ' }), {
+    exportIntervalMillis: 60000,
+    exportTimeoutMillis: 30000,
+    warnings: [],
+  });
+  t.like(timing({ OTEL_METRIC_EXPORT_INTERVAL: '1m', OTEL_METRIC_EXPORT_TIMEOUT: '0' }), {
+    exportIntervalMillis: 60000,
+    exportTimeoutMillis: 30000,
+    warnings: [
+      'setupOtel: OTEL_METRIC_EXPORT_INTERVAL="1m" is invalid; expected a whole number of milliseconds above 0; using 60000',
+      'setupOtel: OTEL_METRIC_EXPORT_TIMEOUT="0" is invalid; expected a whole number of milliseconds above 0; using 30000',
+    ],
+  });
+  // A short interval cuts the default timeout silently, and a timeout set longer with a warning.
+  t.like(timing({ OTEL_METRIC_EXPORT_INTERVAL: '1000' }), { exportIntervalMillis: 1000, exportTimeoutMillis: 1000, warnings: [] });
+  t.like(timing({ OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '2000' }), {
+    exportIntervalMillis: 1000,
+    exportTimeoutMillis: 1000,
+    warnings: ['setupOtel: OTEL_METRIC_EXPORT_TIMEOUT="2000" is invalid; expected at most OTEL_METRIC_EXPORT_INTERVAL (1000); using 1000'],
+  });
+  // Without a metric exporter they are not read.
+  t.deepEqual(enabledPlan({ OTEL_METRIC_EXPORT_INTERVAL: 'x' }).warnings, []);
+});
+
+test('the metricReader option beats OTEL_METRICS_EXPORTER and the interval', (t) => {
+  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE) });
+  t.deepEqual(enabledPlan({ OTEL_METRICS_EXPORTER: 'console', OTEL_METRIC_EXPORT_INTERVAL: 'x' }, { metricReader: reader }), {
+    ...enabledPlan({}),
+    metrics: { reader },
+  });
+  void reader.shutdown();
+});
+
 test('an endpoint with a scheme other than http(s) is warned about; one that is no URL is left to the exporter', (t) => {
   t.deepEqual(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }).warnings, [
     'setupOtel: OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid; expected an http:// or https:// URL; every export to it fails',
@@ -155,7 +226,7 @@ test('an endpoint with a scheme other than http(s) is warned about; one that is 
   ]);
   t.deepEqual(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }).warnings, []);
   // Not exporting OTLP: the endpoint is not looked at.
-  t.deepEqual(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_EXPORTER: 'console' }).warnings, []);
+  t.deepEqual(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' }).warnings, []);
 });
 
 test('OTEL_RESOURCE_ATTRIBUTES that the SDK would drop whole is warned about', (t) => {
@@ -196,6 +267,7 @@ test('invalid options throw an Error naming the option, even when the environmen
   rejects(t, { exporter: { export() {} } }, 'setupOtel: option exporter is invalid (object [object Object]); expected a SpanExporter');
   rejects(t, { resourceAttributes: null }, 'setupOtel: option resourceAttributes is invalid (object null); expected an object of attributes');
   rejects(t, null, 'setupOtel: option options is invalid (object null); expected an object');
-  rejects(t, { servicename: 'iris' }, 'setupOtel: unknown option servicename; expected one of disabled, serviceName, resourceAttributes, exporter, spanProcessor, processor, propagators, logLevel, shutdownTimeoutMillis');
+  rejects(t, { servicename: 'iris' }, 'setupOtel: unknown option servicename; expected one of disabled, serviceName, resourceAttributes, exporter, spanProcessor, processor, metricReader, propagators, logLevel, shutdownTimeoutMillis');
+  rejects(t, { metricReader: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE) }, 'setupOtel: option metricReader is invalid (object [object Object]); expected a MetricReader');
   rejects(t, { exporter: new InMemorySpanExporter(), spanProcessor }, 'setupOtel: option spanProcessor replaces exporter and processor; give either spanProcessor or those');
 });

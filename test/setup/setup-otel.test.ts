@@ -105,7 +105,7 @@ test.serial('shutdown() gives up on an exporter that never answers after shutdow
   t.is(outcome, 'finished');
   t.deepEqual(
     records.map((record) => [record.level, record.message]),
-    [['warn', 'drum-otel: spans not exported within 100 ms of shutdown are dropped']],
+    [['warn', 'drum-otel: spans and metrics not exported within 100 ms of shutdown are dropped']],
   );
   t.false(globalTracingRecords());
 });
