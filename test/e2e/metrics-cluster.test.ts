@@ -1,13 +1,12 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { startReceiver } from './otlp-receiver';
+import { withReceiver } from './otlp-receiver';
 import { runToExit } from './server-process';
 
 const CLUSTER = join(__dirname, 'metrics-cluster.js');
 
 test('two cluster workers export their own metrics; the resource says which process; shutdown exports them', async (t) => {
-  const receiver = await startReceiver();
-  try {
+  await withReceiver(async (receiver) => {
     const exit = await runToExit(CLUSTER, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
     t.deepEqual([exit.code, exit.stderr], [0, '']);
     const primaryPid = Number(/^primary (\d+)$/m.exec(exit.stdout)?.[1]);
@@ -17,7 +16,5 @@ test('two cluster workers export their own metrics; the resource says which proc
     t.is(pids.size, 2, 'one series per worker process');
     t.false(pids.has(primaryPid), 'the primary exports nothing');
     t.true([...pids].every((pid) => typeof pid === 'number' && pid > 0));
-  } finally {
-    await receiver.close();
-  }
+  });
 });

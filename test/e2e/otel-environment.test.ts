@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { startReceiver, type OtlpReceiver } from './otlp-receiver';
+import { withReceiver, type OtlpReceiver } from './otlp-receiver';
 import { postCsv, PREDICTION_SERVER, startProcess, type ServerProcess } from './server-process';
 
 // The example server under OpenTelemetry variables that are wrong or that turn it off: it always starts,
@@ -10,13 +10,16 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` };
 const SPAN_LINE = new RegExp(`^span drum\\.invocations SERVER POST /predict/ 200 .* trace=${TRACE_ID} `, 'm');
 
-async function withReceiver(run: (receiver: OtlpReceiver) => Promise<void>): Promise<void> {
-  const receiver = await startReceiver();
-  try {
-    await run(receiver);
-  } finally {
-    await receiver.close();
-  }
+/** Starts the example server with `env`, exporting to a fresh receiver, and runs `run`; closes the receiver. */
+async function serveExporting(
+  t: ExecutionContext,
+  env: Record<string, string>,
+  run: (server: ServerProcess, receiver: OtlpReceiver) => Promise<void>,
+): Promise<void> {
+  await withReceiver(async (receiver) => {
+    const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env });
+    await run(server, receiver);
+  });
 }
 
 function banner(server: ServerProcess): string | undefined {
@@ -47,13 +50,8 @@ test.serial('OTEL_SDK_DISABLED=true: the banner says tracing is off and why; no 
 });
 
 test.serial('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED payload true, WORKERS=2: no spans exported, the banner says tracing is off', async (t) => {
-  await withReceiver(async (receiver) => {
-    const server = await startProcess(t, PREDICTION_SERVER, {
-      PORT: '0',
-      WORKERS: '2',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED: '{"type":"boolean","payload":true}',
-    });
+  const env = { WORKERS: '2', MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED: '{"type":"boolean","payload":true}' };
+  await serveExporting(t, env, async (server, receiver) => {
     t.regex(banner(server) ?? '', /\(workers: 2, tracing: off \(MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED\)\)$/);
     for (let i = 0; i < 4; i++) t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
     await stopCleanly(t, server);
@@ -75,13 +73,8 @@ test.serial('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED malformed: one warning line, 
 });
 
 test.serial('OTEL_EXPORTER_OTLP_COMPRESSION=gzp with an endpoint: the exporters warning once on stderr, spans exported uncompressed', async (t) => {
-  await withReceiver(async (receiver) => {
-    const server = await startProcess(t, PREDICTION_SERVER, {
-      PORT: '0',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzp',
-    });
+  const env = { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzp' };
+  await serveExporting(t, env, async (server, receiver) => {
     t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
     await stopCleanly(t, server);
     t.is(server.stderr(), "Configuration: OTEL_EXPORTER_OTLP_COMPRESSION is invalid, expected 'none' or 'gzip' (actual: 'gzp')\n");
@@ -91,15 +84,13 @@ test.serial('OTEL_EXPORTER_OTLP_COMPRESSION=gzp with an endpoint: the exporters 
 });
 
 test.serial('wrong OTEL variables that once stopped the server: it starts, one warning line each, and traces', async (t) => {
-  await withReceiver(async (receiver) => {
-    const server = await startProcess(t, PREDICTION_SERVER, {
-      PORT: '0',
-      OTEL_TRACES_EXPORTER: 'zipkin,otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
-      OTEL_LOG_LEVEL: 'loud',
-      OTEL_PROPAGATORS: 'tracecontext,xray',
-    });
+  const env = {
+    OTEL_TRACES_EXPORTER: 'zipkin,otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+    OTEL_LOG_LEVEL: 'loud',
+    OTEL_PROPAGATORS: 'tracecontext,xray',
+  };
+  await serveExporting(t, env, async (server, receiver) => {
     t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
     await stopCleanly(t, server);
     t.deepEqual(server.stderr().split('\n'), [

@@ -126,6 +126,16 @@ export async function startReceiver(behaviour: 'ok' | 'hang' = 'ok'): Promise<Ot
   };
 }
 
+/** Runs `run` with a fresh receiver, closing it after. */
+export async function withReceiver(run: (receiver: OtlpReceiver) => Promise<void>): Promise<void> {
+  const receiver = await startReceiver();
+  try {
+    await run(receiver);
+  } finally {
+    await receiver.close();
+  }
+}
+
 /** A loopback base URL where nothing listens: connections are refused. */
 export async function refusingEndpoint(): Promise<string> {
   const server = createServer();

@@ -9,33 +9,14 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { ExportedMetric } from '../e2e/otlp-metrics';
-import { startReceiver, type OtlpReceiver } from '../e2e/otlp-receiver';
 import { captureDiag } from '../helpers/tracing';
-import { globalTracingRecords, withEnv } from './support';
+import { exportingTo, globalTracingRecords, withEnv } from './support';
 
 // The MeterProvider setupOtel registers beside the tracer provider. Serial: it owns the globals.
 
 /** Counts `amount` on the counter `drum.test.predictions` of the global meter provider. */
 function countPredictions(amount: number): void {
   metrics.getMeter('setup-test').createCounter('drum.test.predictions', { unit: '{prediction}' }).add(amount, { route: '/predict/' });
-}
-
-/** Runs setupOtel with `variables` against a fresh receiver, `during` it, then shuts down; returns the receiver. */
-async function withSetup(
-  variables: (receiver: OtlpReceiver) => Record<string, string>,
-  during: (receiver: OtlpReceiver) => Promise<void> | void,
-): Promise<OtlpReceiver> {
-  const receiver = await startReceiver();
-  try {
-    await withEnv(variables(receiver), async () => {
-      const otel = setupOtel({ logLevel: 'none' });
-      await during(receiver);
-      await otel.shutdown();
-    });
-  } finally {
-    await receiver.close();
-  }
-  return receiver;
 }
 
 function named(metricsExported: readonly ExportedMetric[], name: string): ExportedMetric[] {
@@ -51,7 +32,7 @@ test.serial('registers a global MeterProvider, the one of the handle, sharing th
 });
 
 test.serial('OTLP http/json: shutdown exports the last metrics to /v1/metrics, cumulative, with the process in the resource', async (t) => {
-  const receiver = await withSetup(
+  const receiver = await exportingTo(
     (receiver) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'metrics-test' }),
     () => {
       countPredictions(2);
@@ -66,7 +47,7 @@ test.serial('OTLP http/json: shutdown exports the last metrics to /v1/metrics, c
 });
 
 test.serial('OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta: the exporter reads it; sums are delta', async (t) => {
-  const receiver = await withSetup(
+  const receiver = await exportingTo(
     (receiver) => ({
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -78,7 +59,7 @@ test.serial('OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta: the export
 });
 
 test.serial('OTEL_METRIC_EXPORT_INTERVAL: exports while running, not only at shutdown', async (t) => {
-  const receiver = await withSetup(
+  const receiver = await exportingTo(
     (receiver) => ({ OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRIC_EXPORT_INTERVAL: '50' }),
     async (receiver) => {
       countPredictions(1);
@@ -90,7 +71,7 @@ test.serial('OTEL_METRIC_EXPORT_INTERVAL: exports while running, not only at shu
 });
 
 test.serial('OTEL_METRICS_EXPORTER=none with an endpoint: spans are exported, metrics are not', async (t) => {
-  const receiver = await withSetup(
+  const receiver = await exportingTo(
     (receiver) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none' }),
     () => {
       countPredictions(1);
@@ -101,7 +82,7 @@ test.serial('OTEL_METRICS_EXPORTER=none with an endpoint: spans are exported, me
 });
 
 test.serial('OTLP http/protobuf by default, to OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as it is', async (t) => {
-  const receiver = await withSetup(
+  const receiver = await exportingTo(
     (receiver) => ({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/custom/metrics` }),
     () => countPredictions(1),
   );

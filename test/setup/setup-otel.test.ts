@@ -5,9 +5,9 @@ import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@ope
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { setupOtel } from '../../src/setup/setup-otel';
-import { plainBody, startReceiver, type OtlpReceiver } from '../e2e/otlp-receiver';
+import { plainBody, type OtlpReceiver } from '../e2e/otlp-receiver';
 import { captureDiag } from '../helpers/tracing';
-import { globalTracingRecords, withEnv } from './support';
+import { exportingTo, globalTracingRecords, withEnv } from './support';
 
 // setupOtel itself: global registration, one handle, flushing shutdown, and the variables the SDK beneath it
 // reads. Serial: it owns the globals. `logLevel: 'none'` keeps the test's captureDiag logger in place.
@@ -194,19 +194,9 @@ test.serial('a tracer provider registered by someone else: setupOtel throws and 
   }
 });
 
-/** Runs setupOtel with `variables` against a fresh receiver, ends one span named `exported`, and shuts down. */
-async function exportOneSpan(variables: (receiver: OtlpReceiver) => Record<string, string>): Promise<OtlpReceiver> {
-  const receiver = await startReceiver();
-  try {
-    await withEnv(variables(receiver), async () => {
-      const otel = setupOtel({ logLevel: 'none' });
-      trace.getTracer('setup-test').startSpan('exported').end();
-      await otel.shutdown();
-    });
-  } finally {
-    await receiver.close();
-  }
-  return receiver;
+/** Ends one span named `exported` while set up with `variables`, against a fresh receiver. */
+function exportOneSpan(variables: (receiver: OtlpReceiver) => Record<string, string>): Promise<OtlpReceiver> {
+  return exportingTo(variables, () => trace.getTracer('setup-test').startSpan('exported').end());
 }
 
 test.serial('the OTLP exporter reads OTEL_EXPORTER_OTLP_ENDPOINT (v1/traces appended to its path) and the headers', async (t) => {

@@ -1,5 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import type { Environment } from '../../src/setup/environment';
+import { setupOtel } from '../../src/setup/setup-otel';
+import { startReceiver, type OtlpReceiver } from '../e2e/otlp-receiver';
 
 /** Sets variables of `process.env` for the duration of `run` (`undefined` unsets), restoring them after. */
 export async function withEnv<T>(variables: Environment, run: () => T | Promise<T>): Promise<T> {
@@ -24,4 +26,25 @@ export function globalTracingRecords(): boolean {
   const recording = span.isRecording();
   span.end();
   return recording;
+}
+
+/**
+ * Runs setupOtel with the variables `variables` gives for a fresh loopback receiver, runs `during`, shuts
+ * down (exporting what is left) and closes the receiver, which keeps what it got.
+ */
+export async function exportingTo(
+  variables: (receiver: OtlpReceiver) => Environment,
+  during: (receiver: OtlpReceiver) => Promise<void> | void,
+): Promise<OtlpReceiver> {
+  const receiver = await startReceiver();
+  try {
+    await withEnv(variables(receiver), async () => {
+      const otel = setupOtel({ logLevel: 'none' });
+      await during(receiver);
+      await otel.shutdown();
+    });
+  } finally {
+    await receiver.close();
+  }
+  return receiver;
 }
