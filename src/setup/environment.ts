@@ -76,7 +76,10 @@ export class EnvironmentReader {
     }
     return given.filter((name): name is T => {
       const isKnown = (known as readonly string[]).includes(name);
-      if (!isKnown) this.warn(`${setting(variable, value)} names ${JSON.stringify(name)}, not one of ${[...known, 'none'].join(', ')}; skipped`);
+      if (!isKnown) {
+        const expected = [...known, 'none'].join(', ');
+        this.warn(`${setting(variable, value)} names ${JSON.stringify(name)}, not one of ${expected}; skipped`);
+      }
       return isKnown;
     });
   }

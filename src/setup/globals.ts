@@ -1,4 +1,12 @@
-import { context, createNoopMeter, metrics, propagation, ProxyTracerProvider, trace, type TextMapPropagator } from '@opentelemetry/api';
+import {
+  context,
+  createNoopMeter,
+  metrics,
+  propagation,
+  ProxyTracerProvider,
+  trace,
+  type TextMapPropagator,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Providers } from './handle';
 

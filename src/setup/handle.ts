@@ -29,7 +29,11 @@ export function disabledHandle(disabledBy: OtelDisabledBy, release: (handle: Ote
  * The handle of registered providers: flushes them, and shuts them down at most once, then calls `release`
  * (which unregisters what setupOtel registered).
  */
-export function enabledHandle(providers: Providers, shutdownTimeoutMillis: number, release: (handle: OtelHandle) => void): OtelHandle {
+export function enabledHandle(
+  providers: Providers,
+  shutdownTimeoutMillis: number,
+  release: (handle: OtelHandle) => void,
+): OtelHandle {
   const { tracerProvider, meterProvider } = providers;
   let stopping: Promise<void> | undefined;
   const handle: OtelHandle = {
@@ -65,7 +69,9 @@ async function stop({ tracerProvider, meterProvider }: Providers, timeoutMillis:
   ]);
   const outcome = await Promise.race([stopped, timedOut]);
   clearTimeout(timer);
-  if (outcome === 'timeout') diag.warn(`drum-otel: spans and metrics not exported within ${timeoutMillis} ms of shutdown are dropped`);
+  if (outcome === 'timeout') {
+    diag.warn(`drum-otel: spans and metrics not exported within ${timeoutMillis} ms of shutdown are dropped`);
+  }
 }
 
 async function flushThenShutdown(provider: NodeTracerProvider): Promise<void> {

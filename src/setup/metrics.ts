@@ -6,7 +6,8 @@ import {
   type IMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import type { ExporterPlan, MetricsPlan } from './plan';
+import type { ExporterPlan } from './exporter-plan';
+import type { MetricsPlan } from './plan';
 
 /**
  * The metric readers of `plan`: one periodic reader per exporter. The OTLP exporters read
@@ -16,10 +17,10 @@ import type { ExporterPlan, MetricsPlan } from './plan';
 export function createMetricReaders(plan: MetricsPlan): IMetricReader[] {
   if ('reader' in plan) return [plan.reader];
   const { exportIntervalMillis, exportTimeoutMillis } = plan;
-  return plan.exporters.map(
-    (exporterPlan) =>
-      new PeriodicExportingMetricReader({ exporter: createMetricExporter(exporterPlan), exportIntervalMillis, exportTimeoutMillis }),
-  );
+  return plan.exporters.map((exporterPlan) => {
+    const exporter = createMetricExporter(exporterPlan);
+    return new PeriodicExportingMetricReader({ exporter, exportIntervalMillis, exportTimeoutMillis });
+  });
 }
 
 function createMetricExporter(plan: ExporterPlan): PushMetricExporter {

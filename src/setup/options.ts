@@ -8,7 +8,9 @@ type OptionCheck = readonly [isValid: (value: unknown) => boolean, expected: str
 const hasMethods =
   (...methods: string[]) =>
   (value: unknown): boolean =>
-    typeof value === 'object' && value !== null && methods.every((method) => typeof Reflect.get(value, method) === 'function');
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((method) => typeof Reflect.get(value, method) === 'function');
 
 const isOneOf =
   (choices: readonly string[]) =>
@@ -55,6 +57,8 @@ export function checkOptions(options: SetupOtelOptions): void {
   }
   const { spanProcessor, exporter, processor } = options;
   if (spanProcessor !== undefined && (exporter !== undefined || processor !== undefined)) {
-    throw new Error('setupOtel: option spanProcessor replaces exporter and processor; give either spanProcessor or those');
+    throw new Error(
+      'setupOtel: option spanProcessor replaces exporter and processor; give either spanProcessor or those',
+    );
   }
 }

@@ -102,7 +102,7 @@ function start(plan: EnabledPlan): OtelHandle {
   try {
     registerGlobals(providers, createPropagator(plan.propagators));
   } catch (error) {
-    void Promise.all([providers.tracerProvider.shutdown(), providers.meterProvider.shutdown()]);
+    void Promise.allSettled([providers.tracerProvider.shutdown(), providers.meterProvider.shutdown()]);
     uninstallDiagnostics();
     throw error;
   }
