@@ -18,9 +18,15 @@ export function exampleOtelOptions(env: NodeJS.ProcessEnv, defaults: SetupOtelOp
   return configured ? defaults : { ...defaults, exporter: new SpanLineExporter(), processor: 'simple' };
 }
 
-/** Sets up OpenTelemetry for an example process, or returns `undefined` when tracing is off. */
+/** Sets up OpenTelemetry for an example process, or returns `undefined` when ENABLE_OTEL turned tracing off. */
 export function startOtel(tracing: boolean, defaults?: SetupOtelOptions): OtelHandle | undefined {
   return tracing ? setupOtel(exampleOtelOptions(process.env, defaults)) : undefined;
+}
+
+/** What the banner says of tracing: `on`, or `off (<what turned it off>)`. */
+export function tracingState(otel: OtelHandle | undefined): string {
+  if (otel === undefined) return 'off (ENABLE_OTEL)';
+  return otel.enabled ? 'on' : `off (${otel.disabledBy})`;
 }
 
 /** Resolves once the server has stopped accepting and its open requests are answered (or cut after a while). */

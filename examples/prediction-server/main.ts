@@ -9,16 +9,21 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { createPredictionApp } from './app';
 import { readServerConfig, type ServerConfig } from './config';
-import { boundPort, failStart, startOtel, stopOnSignals } from './lifecycle';
+import { boundPort, failStart, startOtel, stopOnSignals, tracingState } from './lifecycle';
 
 const NAME = 'prediction server';
 /** How long the primary waits for its workers to flush and exit after a stop signal. */
 const WORKER_STOP_MILLIS = 20_000;
 
-function announce(config: ServerConfig, port: number): void {
+/** What a worker tells the primary before it listens, for the banner. */
+interface WorkerReport {
+  readonly tracing: string;
+}
+
+function announce(config: ServerConfig, port: number, tracing: string): void {
   const details = [
     `workers: ${config.workers}`,
-    `tracing: ${config.tracing ? 'on' : 'off'}`,
+    `tracing: ${tracing}`,
     ...(config.urlPrefix ? [`prefix: ${config.urlPrefix}`] : []),
   ];
   console.log(`${NAME} listening on http://localhost:${port}${config.urlPrefix}/ (${details.join(', ')})`);
@@ -27,20 +32,24 @@ function announce(config: ServerConfig, port: number): void {
 /** One serving process: the only one, or a cluster worker (which sets up OpenTelemetry after the fork). */
 async function serve(config: ServerConfig): Promise<void> {
   const otel = startOtel(config.tracing);
+  const tracing = tracingState(otel);
+  // Sent before listening: the primary gets it before the worker's 'listening' event.
+  if (cluster.isWorker) process.send!({ tracing } satisfies WorkerReport);
   const app = createPredictionApp({
-    tracing: config.tracing,
+    tracing: otel?.enabled === true,
     urlPrefix: config.urlPrefix,
     chat: { tokenDelayMs: config.chatTokenDelayMs },
   });
   const server = createServer(app).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   stopOnSignals(server, otel);
-  if (cluster.isPrimary) announce(config, boundPort(server));
+  if (cluster.isPrimary) announce(config, boundPort(server), tracing);
 }
 
 /** The cluster primary: forks the workers, announces once all listen, and stops them on a signal. */
 function supervise(config: ServerConfig): void {
   const listening = new Set<Worker>();
+  let tracing = 'unknown';
   let stopping = false;
   const stopAll = (exitCode: number) => {
     if (stopping) return;
@@ -58,9 +67,12 @@ function supervise(config: ServerConfig): void {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
     });
   };
+  cluster.on('message', (_worker, report: WorkerReport) => {
+    tracing = report.tracing;
+  });
   cluster.on('listening', (worker, address) => {
     listening.add(worker);
-    if (listening.size === config.workers) announce(config, address.port);
+    if (listening.size === config.workers) announce(config, address.port, tracing);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -5,12 +5,15 @@
  */
 export const SETUP_PACKAGES: Readonly<Record<string, string>> = {
   '@opentelemetry/context-async-hooks': '^2.12.0',
+  '@opentelemetry/exporter-metrics-otlp-http': '^0.223.0',
+  '@opentelemetry/exporter-metrics-otlp-proto': '^0.223.0',
   '@opentelemetry/exporter-trace-otlp-http': '^0.223.1',
   '@opentelemetry/exporter-trace-otlp-proto': '^0.223.1',
   '@opentelemetry/propagator-b3': '^2.12.0',
   '@opentelemetry/resources': '^2.12.0',
+  '@opentelemetry/sdk-metrics': '^2.12.0',
   '@opentelemetry/sdk-trace-base': '^2.12.0',
-  '@opentelemetry/sdk-trace-node': '^2.12.0',
+  '@opentelemetry/sdk-trace-node': '^2.12.1',
 };
 
 /** The one command that installs every package of {@link SETUP_PACKAGES}. */

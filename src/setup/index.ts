@@ -9,5 +9,5 @@
 // The SDK packages are checked before any of them is loaded.
 import './dependencies';
 
-export { setupOtel } from '../setup';
-export type { SetupOtelOptions, OtelHandle, OtelLogLevel } from '../setup';
+export { setupOtel } from './setup-otel';
+export type { SetupOtelOptions, OtelHandle, OtelLogLevel, OtelDisabledBy, PropagatorName } from './types';

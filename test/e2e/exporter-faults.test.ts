@@ -5,7 +5,7 @@ import { postCsv, PREDICTION_SERVER, startProcess } from './server-process';
 // A collector that is down or stuck must not slow the answers or keep the server from stopping.
 
 const REQUESTS = 20;
-const SHUTDOWN_WARNING = 'drum-otel: spans not exported within 5000 ms of shutdown are dropped';
+const SHUTDOWN_WARNING = 'drum-otel: spans and metrics not exported within 5000 ms of shutdown are dropped';
 // setupOtel bounds shutdown() at 5 s by default; the rest is process start-up and stop.
 const EXIT_WITHIN_MS = 9000;
 
@@ -50,7 +50,7 @@ test('collector refusing with a short OTEL_EXPORTER_OTLP_TIMEOUT: each failed ex
     OTEL_BSP_SCHEDULE_DELAY: '10',
   });
   const port = new URL(url).port;
-  const failure = `drum-otel: OpenTelemetry SDK error (usually a failed span export): connect ECONNREFUSED 127.0.0.1:${port}`;
+  const failure = `drum-otel: OpenTelemetry SDK error (usually a failed export): connect ECONNREFUSED 127.0.0.1:${port}`;
   t.is((await postCsv(server, '/predict/')).status, 200);
   const deadline = Date.now() + 5000;
   while (!server.stderr().includes(failure) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,13 +1,22 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { decodeJsonMetrics, type ExportedMetric } from './otlp-metrics';
+import { plainAttributes, type KeyValue } from './otlp-json';
 
 /** One POST the receiver got. */
 export interface ReceivedExport {
   readonly path: string;
   readonly contentType: string;
   readonly headers: IncomingHttpHeaders;
+  /** The body as sent: still gzip-compressed when `content-encoding` says so. */
   readonly body: Buffer;
+}
+
+/** The body of an export, decompressed when it was sent gzip-compressed. */
+export function plainBody(received: ReceivedExport): Buffer {
+  return received.headers['content-encoding'] === 'gzip' ? gunzipSync(received.body) : received.body;
 }
 
 /** A span of an OTLP/HTTP JSON export, attributes decoded to plain values, with its resource's attributes. */
@@ -31,34 +40,17 @@ export interface OtlpReceiver {
   spans(): ExportedSpan[];
   /** Polls until at least `count` spans arrived (or the time is up), then returns them all. */
   waitForSpans(count: number, timeoutMs?: number): Promise<ExportedSpan[]>;
+  /** Every data point of every http/json metrics export so far, one entry per metric of each export. */
+  metrics(): ExportedMetric[];
+  /** Polls until at least `count` metrics exports arrived (or the time is up), then returns all metrics. */
+  waitForMetricExports(count: number, timeoutMs?: number): Promise<ExportedMetric[]>;
   close(): Promise<void>;
 }
 
-type AnyValue = {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: number | string;
-  doubleValue?: number;
-  arrayValue?: { values?: AnyValue[] };
-};
-type KeyValue = { key: string; value: AnyValue };
 type JsonSpan = Omit<ExportedSpan, 'attributes' | 'resource' | 'status'> & { attributes?: KeyValue[]; status?: ExportedSpan['status'] };
 type JsonExport = {
   resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: JsonSpan[] }[] }[];
 };
-
-function plainValue(value: AnyValue): unknown {
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.boolValue !== undefined) return value.boolValue;
-  if (value.intValue !== undefined) return Number(value.intValue);
-  if (value.doubleValue !== undefined) return value.doubleValue;
-  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(plainValue);
-  return undefined;
-}
-
-function plainAttributes(attributes: KeyValue[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((attributes ?? []).map(({ key, value }) => [key, plainValue(value)]));
-}
 
 /** The spans of one http/json export body. */
 export function decodeJsonExport(body: Buffer): ExportedSpan[] {
@@ -106,8 +98,10 @@ export async function startReceiver(behaviour: 'ok' | 'hang' = 'ok'): Promise<Ot
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const spans = (): ExportedSpan[] =>
-    exports.filter((received) => received.contentType.includes('json')).flatMap((received) => decodeJsonExport(received.body));
+  const jsonBodies = () => exports.filter((received) => received.contentType.includes('json')).map(plainBody);
+  const spans = (): ExportedSpan[] => jsonBodies().flatMap(decodeJsonExport);
+  const metrics = (): ExportedMetric[] => jsonBodies().flatMap(decodeJsonMetrics);
+  const metricExports = () => exports.filter((received) => received.path.endsWith('/v1/metrics')).length;
   return {
     url: `http://127.0.0.1:${port}`,
     exports,
@@ -117,6 +111,12 @@ export async function startReceiver(behaviour: 'ok' | 'hang' = 'ok'): Promise<Ot
       while (spans().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       return spans();
     },
+    metrics,
+    async waitForMetricExports(count, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (metricExports() < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      return metrics();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const response of hanging) response.destroy();
@@ -124,6 +124,16 @@ export async function startReceiver(behaviour: 'ok' | 'hang' = 'ok'): Promise<Ot
         server.close(() => resolve());
       }),
   };
+}
+
+/** Runs `run` with a fresh receiver, closing it after. */
+export async function withReceiver(run: (receiver: OtlpReceiver) => Promise<void>): Promise<void> {
+  const receiver = await startReceiver();
+  try {
+    await run(receiver);
+  } finally {
+    await receiver.close();
+  }
 }
 
 /** A loopback base URL where nothing listens: connections are refused. */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { startReceiver, type ExportedSpan, type OtlpReceiver } from './otlp-receiver';
+import { withReceiver, type ExportedSpan, type OtlpReceiver } from './otlp-receiver';
 import { IRIS_CSV, postCsv, PREDICTION_SERVER, send, startProcess, type ServerProcess } from './server-process';
 
 // The example server as `npm start` runs it, exporting OTLP/HTTP to a receiver on loopback.
@@ -22,15 +22,6 @@ function spanOfTrace(t: import('ava').ExecutionContext, spans: readonly Exported
   const matching = spans.filter((span) => span.traceId === traceId);
   t.is(matching.length, 1, `spans of trace ${traceId}: ${JSON.stringify(matching)}`);
   return matching[0];
-}
-
-async function withReceiver(run: (receiver: OtlpReceiver) => Promise<void>): Promise<void> {
-  const receiver = await startReceiver();
-  try {
-    await run(receiver);
-  } finally {
-    await receiver.close();
-  }
 }
 
 function jsonExportEnv(receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> {

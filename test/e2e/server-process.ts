@@ -52,11 +52,14 @@ function waitForExit(child: ChildProcess, since: number, timeoutMs: number): Pro
   });
 }
 
-/** Runs a script to its end (a start that must fail), returning its exit and what it printed. */
+/**
+ * Runs a script to its end (a start that must fail), returning its exit and what it printed. The bound is
+ * generous: the suite starts many processes at once on a busy machine.
+ */
 export async function runToExit(
   script: string,
   env: Record<string, string>,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<Exit & { stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [script], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -69,13 +72,14 @@ export async function runToExit(
 
 /**
  * Starts `script` with `env` and waits until it prints `listening on http://localhost:<port>`. Its output is
- * kept quiet, and printed only when the test fails; the process is killed when the test ends.
+ * kept quiet, and printed only when the test fails; the process is killed when the test ends. The bound is
+ * generous, as for {@link runToExit}.
  */
 export async function startProcess(
   t: ExecutionContext,
   script: string,
   env: Record<string, string>,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [script], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

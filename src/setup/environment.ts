@@ -1,0 +1,115 @@
+/** The environment as setupOtel reads it: `process.env` or a record a test makes. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads variables by the rules of the OpenTelemetry configuration specification: a blank value is unset, and a
+ * value that cannot be used is noted as a warning while the default is taken, so that a typo in the
+ * environment never stops a server from starting. Pure: setupOtel logs {@link warnings} once its logger is
+ * installed.
+ */
+export class EnvironmentReader {
+  /** One line per unusable value, each said once, in the order they were read. */
+  readonly warnings: string[] = [];
+
+  constructor(private readonly env: Environment) {}
+
+  /** The trimmed value, or `undefined` when unset or blank. */
+  value(variable: string): string | undefined {
+    const value = this.env[variable]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  /** A boolean: `true` in any case is true; unset, blank and `false` are false; anything else is false, warned. */
+  boolean(variable: string): boolean {
+    const value = this.value(variable);
+    if (value === undefined || value.toLowerCase() === 'false') return false;
+    if (value.toLowerCase() === 'true') return true;
+    this.invalid(variable, value, 'true or false', 'using false');
+    return false;
+  }
+
+  /**
+   * A boolean DRUM runtime parameter, `{"type":"boolean","payload":true}`: its payload, or `undefined` when
+   * unset or malformed (warned).
+   */
+  runtimeParameterBoolean(variable: string): boolean | undefined {
+    const value = this.value(variable);
+    if (value === undefined) return undefined;
+    const { type, payload } = parsedObject(value);
+    if (type === 'boolean' && typeof payload === 'boolean') return payload;
+    this.invalid(variable, value, 'JSON such as {"type":"boolean","payload":true}', 'ignored');
+    return undefined;
+  }
+
+  /** A whole number of milliseconds above 0, or `undefined` when unset or invalid (warned: `fallback`). */
+  milliseconds(variable: string, fallback: number): number | undefined {
+    const value = this.value(variable);
+    if (value === undefined) return undefined;
+    if (/^\d+$/.test(value) && Number(value) > 0 && Number.isSafeInteger(Number(value))) return Number(value);
+    this.invalid(variable, value, 'a whole number of milliseconds above 0', `using ${fallback}`);
+    return undefined;
+  }
+
+  /**
+   * One of `choices` (in any case), or `undefined` when unset or not one of them (warned: `fallback`, with
+   * `note` after the expected values).
+   */
+  choice<T extends string>(variable: string, choices: readonly T[], fallback: T, note = ''): T | undefined {
+    const value = this.value(variable);
+    if (value === undefined) return undefined;
+    const choice = choices.find((known) => known === value.toLowerCase());
+    if (choice === undefined) this.invalid(variable, value, `${alternatives(choices)}${note}`, `using ${fallback}`);
+    return choice;
+  }
+
+  /**
+   * A comma-separated list of `known` names (in any case), or `undefined` when unset. Unknown names are warned
+   * about and skipped; `none` means the empty list, and wins (warned) when other names come with it.
+   */
+  names<T extends string>(variable: string, known: readonly T[]): T[] | undefined {
+    const value = this.value(variable);
+    if (value === undefined) return undefined;
+    const given = [...new Set(value.toLowerCase().split(',').map((name) => name.trim()))].filter((name) => name !== '');
+    if (given.includes('none')) {
+      if (given.length > 1) this.warn(`${setting(variable, value)} combines none with other names; using none`);
+      return [];
+    }
+    return given.filter((name): name is T => {
+      const isKnown = (known as readonly string[]).includes(name);
+      if (!isKnown) {
+        const expected = [...known, 'none'].join(', ');
+        this.warn(`${setting(variable, value)} names ${JSON.stringify(name)}, not one of ${expected}; skipped`);
+      }
+      return isKnown;
+    });
+  }
+
+  /** Notes that `variable` holds `value`, not what was `expected`, and what happens instead. */
+  invalid(variable: string, value: string, expected: string, instead: string): void {
+    this.warn(`${setting(variable, value)} is invalid; expected ${expected}; ${instead}`);
+  }
+
+  private warn(message: string): void {
+    const line = `setupOtel: ${message}`;
+    if (!this.warnings.includes(line)) this.warnings.push(line);
+  }
+}
+
+/** `a or b`, or `one of a, b, c`. */
+function alternatives(choices: readonly string[]): string {
+  return choices.length === 2 ? choices.join(' or ') : `one of ${choices.join(', ')}`;
+}
+
+function setting(variable: string, value: string): string {
+  return `${variable}=${JSON.stringify(value)}`;
+}
+
+/** The JSON object `text` holds, or `{}`. */
+function parsedObject(text: string): { readonly type?: unknown; readonly payload?: unknown } {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
+}

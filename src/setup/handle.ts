@@ -1,0 +1,82 @@
+import { diag } from '@opentelemetry/api';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { errorText } from './diag';
+import type { OtelDisabledBy, OtelHandle } from './types';
+
+/** The providers setupOtel registered. */
+export interface Providers {
+  readonly tracerProvider: NodeTracerProvider;
+  readonly meterProvider: MeterProvider;
+}
+
+/** The handle of a disabled setup: nothing to flush; `shutdown()` calls `release`. */
+export function disabledHandle(disabledBy: OtelDisabledBy, release: (handle: OtelHandle) => void): OtelHandle {
+  const handle: OtelHandle = {
+    enabled: false,
+    disabledBy,
+    tracerProvider: undefined,
+    meterProvider: undefined,
+    forceFlush: async () => {},
+    shutdown: async () => {
+      release(handle);
+    },
+  };
+  return handle;
+}
+
+/**
+ * The handle of registered providers: flushes them, and shuts them down at most once, then calls `release`
+ * (which unregisters what setupOtel registered).
+ */
+export function enabledHandle(
+  providers: Providers,
+  shutdownTimeoutMillis: number,
+  release: (handle: OtelHandle) => void,
+): OtelHandle {
+  const { tracerProvider, meterProvider } = providers;
+  let stopping: Promise<void> | undefined;
+  const handle: OtelHandle = {
+    enabled: true,
+    disabledBy: undefined,
+    tracerProvider,
+    meterProvider,
+    forceFlush: async () => {
+      await Promise.all([
+        tracerProvider.forceFlush().catch(reportFailure('forceFlush of the spans')),
+        meterProvider.forceFlush().catch(reportFailure('forceFlush of the metrics')),
+      ]);
+    },
+    shutdown: () => (stopping ??= stop(providers, shutdownTimeoutMillis).finally(() => release(handle))),
+  };
+  return handle;
+}
+
+function reportFailure(what: string): (error: unknown) => void {
+  return (error) => diag.error(`drum-otel: ${what} failed: ${errorText(error)}`);
+}
+
+async function stop({ tracerProvider, meterProvider }: Providers, timeoutMillis: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, timeoutMillis, 'timeout');
+    timer.unref();
+  });
+  // The meter provider's shutdown exports the last metrics itself.
+  const stopped = Promise.all([
+    flushThenShutdown(tracerProvider),
+    meterProvider.shutdown().catch(reportFailure('shutting the meter provider down')),
+  ]);
+  const outcome = await Promise.race([stopped, timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    diag.warn(`drum-otel: spans and metrics not exported within ${timeoutMillis} ms of shutdown are dropped`);
+  }
+}
+
+async function flushThenShutdown(provider: NodeTracerProvider): Promise<void> {
+  // The simple processor's shutdown() does not wait for its exports in flight (one waiting for the resource's
+  // async attributes, say): a flush first makes every ended span leave.
+  await provider.forceFlush().catch(reportFailure('exporting the last spans at shutdown'));
+  await provider.shutdown().catch(reportFailure('shutting the tracer provider down'));
+}

@@ -1,0 +1,126 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { LOG_LEVEL_NAMES } from './diag';
+import { EnvironmentReader, type Environment } from './environment';
+import { readExporters, type ExporterPlan } from './exporter-plan';
+import { checkOptions } from './options';
+import { DEFAULT_PROPAGATORS, PROPAGATOR_NAMES } from './propagator';
+import { checkResourceAttributes } from './resource-attributes';
+import type { OtelDisabledBy, OtelLogLevel, PropagatorName, SetupOtelOptions } from './types';
+
+// Reading the configuration: a pure function of the environment and the options. Only what the SDK beneath
+// does not read itself is read here: the exporters and the batch processor read their own variables when they
+// are built.
+
+/** What setupOtel builds for spans. */
+export interface TracesPlan {
+  /** The exporters, or the one given as an option. */
+  readonly exporters: readonly (ExporterPlan | { readonly kind: 'given'; readonly exporter: SpanExporter })[];
+  /** The processor wrapping each exporter, or the one given as an option instead of them. */
+  readonly processor: 'batch' | 'simple' | SpanProcessor;
+}
+
+/** How often metrics are exported, and how long one export may take. */
+export interface MetricExportTiming {
+  readonly exportIntervalMillis: number;
+  readonly exportTimeoutMillis: number;
+}
+
+/** What setupOtel builds for metrics: the reader given as an option, or periodic readers of exporters. */
+export type MetricsPlan =
+  | { readonly reader: IMetricReader }
+  | ({ readonly exporters: readonly ExporterPlan[] } & MetricExportTiming);
+
+/** Everything setupOtel builds when enabled, decided before it builds anything. */
+export interface EnabledPlan {
+  readonly enabled: true;
+  readonly logLevel: OtelLogLevel;
+  readonly serviceName: string | undefined;
+  readonly resourceAttributes: Attributes;
+  readonly propagators: readonly PropagatorName[];
+  readonly traces: TracesPlan;
+  readonly metrics: MetricsPlan;
+  readonly shutdownTimeoutMillis: number;
+  /** What was wrong in the environment, to be logged once the logger is installed. */
+  readonly warnings: readonly string[];
+}
+
+/** A setup that registers nothing. */
+export interface DisabledPlan {
+  readonly enabled: false;
+  readonly disabledBy: OtelDisabledBy;
+  readonly warnings: readonly string[];
+}
+
+/** What setupOtel will do. */
+export type SetupPlan = EnabledPlan | DisabledPlan;
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
+/** The specification's defaults for OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT. */
+const DEFAULT_METRIC_EXPORT_TIMING: MetricExportTiming = { exportIntervalMillis: 60_000, exportTimeoutMillis: 30_000 };
+
+/**
+ * Decides everything {@link setupOtel} builds from `env` and `options` (options win). A bad option throws an
+ * Error naming it; a bad variable becomes a warning of the plan and its default is used. Variables of a part
+ * that is not used (everything when disabled) are not read.
+ */
+export function planSetup(env: Environment, options: SetupOtelOptions = {}): SetupPlan {
+  checkOptions(options);
+  const reader = new EnvironmentReader(env);
+  const disabledBy = readDisabledBy(reader, options);
+  if (disabledBy !== undefined) return { enabled: false, disabledBy, warnings: reader.warnings };
+  checkResourceAttributes(reader);
+  return {
+    enabled: true,
+    logLevel: options.logLevel ?? reader.choice('OTEL_LOG_LEVEL', LOG_LEVEL_NAMES, 'warn') ?? 'warn',
+    serviceName: options.serviceName,
+    resourceAttributes: { ...options.resourceAttributes },
+    propagators: options.propagators ?? reader.names('OTEL_PROPAGATORS', PROPAGATOR_NAMES) ?? DEFAULT_PROPAGATORS,
+    traces: planTraces(reader, options),
+    metrics: planMetrics(reader, options),
+    shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+    warnings: reader.warnings,
+  };
+}
+
+/** The option `disabled` when given; else `OTEL_SDK_DISABLED`, then DRUM's runtime parameter of that name. */
+function readDisabledBy(reader: EnvironmentReader, options: SetupOtelOptions): OtelDisabledBy | undefined {
+  if (options.disabled !== undefined) return options.disabled ? 'disabled option' : undefined;
+  if (reader.boolean('OTEL_SDK_DISABLED')) return 'OTEL_SDK_DISABLED';
+  if (reader.runtimeParameterBoolean('MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED') === true) {
+    return 'MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED';
+  }
+  return undefined;
+}
+
+function planTraces(reader: EnvironmentReader, options: SetupOtelOptions): TracesPlan {
+  const { exporter, spanProcessor } = options;
+  if (spanProcessor !== undefined) return { exporters: [], processor: spanProcessor };
+  return {
+    exporters: exporter !== undefined ? [{ kind: 'given', exporter }] : readExporters(reader, 'TRACES'),
+    processor: options.processor ?? 'batch',
+  };
+}
+
+function planMetrics(reader: EnvironmentReader, options: SetupOtelOptions): MetricsPlan {
+  if (options.metricReader !== undefined) return { reader: options.metricReader };
+  const exporters = readExporters(reader, 'METRICS');
+  // Without an exporter the timing is not read: nothing would use it.
+  return { exporters, ...(exporters.length > 0 ? readMetricExportTiming(reader) : DEFAULT_METRIC_EXPORT_TIMING) };
+}
+
+/**
+ * `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_METRIC_EXPORT_TIMEOUT`; the timeout is cut to the interval (the
+ * reader refuses a longer one), with a warning when it was set that long.
+ */
+function readMetricExportTiming(reader: EnvironmentReader): MetricExportTiming {
+  const { exportIntervalMillis: defaultInterval, exportTimeoutMillis: defaultTimeout } = DEFAULT_METRIC_EXPORT_TIMING;
+  const interval = reader.milliseconds('OTEL_METRIC_EXPORT_INTERVAL', defaultInterval) ?? defaultInterval;
+  const timeout = reader.milliseconds('OTEL_METRIC_EXPORT_TIMEOUT', defaultTimeout);
+  if (timeout !== undefined && timeout > interval) {
+    const expected = `at most OTEL_METRIC_EXPORT_INTERVAL (${interval})`;
+    reader.invalid('OTEL_METRIC_EXPORT_TIMEOUT', String(timeout), expected, `using ${interval}`);
+  }
+  return { exportIntervalMillis: interval, exportTimeoutMillis: Math.min(timeout ?? defaultTimeout, interval) };
+}

@@ -1,0 +1,120 @@
+import { diag } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { installDiagnostics, uninstallDiagnostics } from './diag';
+import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
+import { disabledHandle, enabledHandle, type Providers } from './handle';
+import { createMetricReaders } from './metrics';
+import { planSetup, type EnabledPlan } from './plan';
+import { createPropagator } from './propagator';
+import { createResource } from './resource';
+import { createSpanProcessors } from './traces';
+import type { OtelHandle, SetupOtelOptions } from './types';
+
+let current: OtelHandle | undefined;
+
+/**
+ * Sets up the OpenTelemetry SDK for a DRUM-style model server, the TypeScript counterpart of DRUM's
+ * `setup_otel`: a `NodeTracerProvider` and a `MeterProvider` registered globally with an
+ * `AsyncLocalStorageContextManager` and the propagators `OTEL_PROPAGATORS` names (by default W3C trace
+ * context, W3C baggage and B3 in either form), exporting as the standard environment variables say, with
+ * explicit options overriding them. Both providers share one resource, whose `process.pid` tells the
+ * processes of a cluster apart. Every variable honoured, by setupOtel itself or by the SDK beneath it:
+ *
+ * | variable | meaning | default | read by |
+ * |---|---|---|---|
+ * | `OTEL_SDK_DISABLED` | `true` (any case): register nothing, return a disabled handle | `false` | setupOtel |
+ * | `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED` | DRUM's runtime parameter, `{"type":"boolean","payload":true}`: as `OTEL_SDK_DISABLED=true` | | setupOtel |
+ * | `OTEL_LOG_LEVEL` | level of the console `diag` logger installed first (warnings and export failures go there) | `warn` | setupOtel |
+ * | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated), or `none` | `b3multi,tracecontext,baggage` | setupOtel |
+ * | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` | `otlp`, `console` (comma-separated), or `none` | `otlp` when an endpoint is set, else none | setupOtel |
+ * | `OTEL_EXPORTER_OTLP_PROTOCOL`, `..._TRACES_PROTOCOL`, `..._METRICS_PROTOCOL` | `http/protobuf` or `http/json` (not `grpc`) | `http/protobuf` | setupOtel |
+ * | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | milliseconds between metric exports, and the bound of one (at most the interval) | `60000`, `30000` | setupOtel |
+ * | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource; setupOtel warns about a malformed `OTEL_RESOURCE_ATTRIBUTES`, which the SDK drops whole | `service.name` `drum` | resource detector |
+ * | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `v1/traces` and `v1/metrics` are appended | `http://localhost:4318` | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT` | full URL of one signal, used as it is | | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_HEADERS`, `..._TRACES_HEADERS`, `..._METRICS_HEADERS` | `name=value,...`, percent-encoded | | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_COMPRESSION`, `..._TRACES_COMPRESSION`, `..._METRICS_COMPRESSION` | `gzip` or `none` | `none` | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_TIMEOUT`, `..._TRACES_TIMEOUT`, `..._METRICS_TIMEOUT` | milliseconds one export may take | `10000` | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_CERTIFICATE`, `..._CLIENT_CERTIFICATE`, `..._CLIENT_KEY` (and `..._TRACES_...`, `..._METRICS_...`) | PEM files: trusted CA, client certificate and key | | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative`, `delta` or `lowmemory` | `cumulative` | OTLP metric exporter |
+ * | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | batch processor tuning | `5000`, `30000`, `2048`, `512` | batch processor |
+ * | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`; the ratio | `parentbased_always_on`; `1` | tracer provider |
+ * | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT`, `OTEL_ATTRIBUTE_COUNT_LIMIT`, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` | span limits | `128`, unlimited length | tracer provider |
+ *
+ * A value that cannot be used is warned about once through the `diag` logger and its default is taken (a
+ * boolean other than `true`/`false`, a number that is not one, an unknown name in a list, which is skipped):
+ * the server starts. With no exporter variable and no endpoint, tracing stays configured (spans are created
+ * and propagated) but nothing is exported, as DRUM does; metrics likewise. Metrics are cumulative unless
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` asks for delta. Calling `setupOtel` again returns the same handle,
+ * until its `shutdown()` has run. Instrumentation that obtained its tracer from the global provider before a
+ * `shutdown()` keeps using the provider that was shut down.
+ *
+ * @param options - See {@link SetupOtelOptions}.
+ * @returns The handle whose `shutdown()` a server calls on SIGTERM/SIGINT, after closing its listener.
+ * @throws Error naming the option and its value when an option is invalid, and when another tracer or meter
+ *   provider is already registered globally. Nothing is registered then.
+ * @category Setup
+ * @example
+ * ```ts
+ * import 'reflect-metadata';
+ * import { createExpressServer, JsonController, Post } from 'routing-controllers';
+ * import { instrumentControllers, Traced } from 'drum-otel';
+ * import { setupOtel } from 'drum-otel/setup';
+ *
+ * // OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 sends spans to a collector (http/protobuf).
+ * const otel = setupOtel({ serviceName: 'iris-classifier' });
+ *
+ * @JsonController()
+ * class PredictionController {
+ *   @Post('/predict/')
+ *   @Traced('drum.invocations')
+ *   predict() {
+ *     return { predictions: [] };
+ *   }
+ * }
+ *
+ * const server = createExpressServer({ controllers: instrumentControllers([PredictionController]) }).listen(8080);
+ * for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+ *   process.once(signal, () => server.close(() => void otel.shutdown().then(() => process.exit(0))));
+ * }
+ * ```
+ */
+export function setupOtel(options: SetupOtelOptions = {}): OtelHandle {
+  if (current !== undefined) return current;
+  const plan = planSetup(process.env, options);
+  if (plan.enabled) return (current = start(plan));
+  plan.warnings.forEach((warning) => diag.warn(warning));
+  return (current = disabledHandle(plan.disabledBy, release));
+}
+
+function start(plan: EnabledPlan): OtelHandle {
+  assertNoProviderRegistered();
+  // The logger before anything is built: the exporters, the batch processor and the sampler read their
+  // variables when they are constructed, and warn about bad ones through diag.
+  const started = installDiagnostics(plan.logLevel);
+  plan.warnings.forEach((warning) => diag.warn(warning));
+  const resource = createResource(plan.serviceName, plan.resourceAttributes);
+  const providers: Providers = {
+    tracerProvider: new NodeTracerProvider({ resource, spanProcessors: createSpanProcessors(plan.traces) }),
+    meterProvider: new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }),
+  };
+  started();
+  try {
+    registerGlobals(providers, createPropagator(plan.propagators));
+  } catch (error) {
+    void Promise.allSettled([providers.tracerProvider.shutdown(), providers.meterProvider.shutdown()]);
+    uninstallDiagnostics();
+    throw error;
+  }
+  return enabledHandle(providers, plan.shutdownTimeoutMillis, release);
+}
+
+/** Unregisters what `handle` registered, so that a later setupOtel call sets up anew. */
+function release(handle: OtelHandle): void {
+  if (current !== handle) return;
+  current = undefined;
+  if (!handle.enabled) return;
+  uninstallDiagnostics();
+  unregisterGlobals();
+}

@@ -1,0 +1,155 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { IMetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+
+/**
+ * How much OpenTelemetry's own `diag` logger prints, as `OTEL_LOG_LEVEL` spells it (lower case here).
+ * `none` leaves `diag` as it is: no console logger is installed.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type OtelLogLevel } from 'drum-otel/setup';
+ *
+ * const logLevel: OtelLogLevel = process.env.DEBUG ? 'debug' : 'warn';
+ * setupOtel({ logLevel });
+ * ```
+ */
+export type OtelLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+
+/**
+ * A propagator, as `OTEL_PROPAGATORS` names it: `tracecontext` (W3C `traceparent`/`tracestate`), `baggage`
+ * (W3C `baggage`), `b3` (B3, injecting the single `b3` header) and `b3multi` (B3, injecting the `X-B3-*`
+ * headers). Both B3 propagators extract either B3 form.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type PropagatorName } from 'drum-otel/setup';
+ *
+ * // Only W3C trace context: B3 headers of incoming requests are ignored.
+ * const propagators: PropagatorName[] = ['tracecontext'];
+ * setupOtel({ propagators });
+ * ```
+ */
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
+
+/**
+ * What turned {@link setupOtel} off: the variable `OTEL_SDK_DISABLED=true`, DRUM's runtime parameter
+ * `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED={"type":"boolean","payload":true}`, or the option `disabled: true`.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type OtelDisabledBy } from 'drum-otel/setup';
+ *
+ * const disabledBy: OtelDisabledBy | undefined = setupOtel().disabledBy;
+ * console.log(disabledBy === undefined ? 'tracing: on' : `tracing: off (${disabledBy})`);
+ * ```
+ */
+export type OtelDisabledBy = 'OTEL_SDK_DISABLED' | 'MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED' | 'disabled option';
+
+/**
+ * Options of {@link setupOtel}. Each one overrides the environment variable named in its description;
+ * what is left out is taken from the environment, then from the defaults.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel, type SetupOtelOptions } from 'drum-otel/setup';
+ *
+ * const options: SetupOtelOptions = {
+ *   serviceName: 'iris-classifier',
+ *   resourceAttributes: { 'deployment.environment.name': 'staging' },
+ *   processor: 'simple',
+ * };
+ * setupOtel(options);
+ * ```
+ */
+export interface SetupOtelOptions {
+  /**
+   * Whether to set nothing up at all. Overrides `OTEL_SDK_DISABLED` and
+   * `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED`. Default: `false`.
+   */
+  disabled?: boolean;
+  /**
+   * The `service.name` resource attribute. Overrides `OTEL_SERVICE_NAME` and a `service.name` in
+   * `OTEL_RESOURCE_ATTRIBUTES`. Default: `drum`.
+   */
+  serviceName?: string;
+  /** Resource attributes merged over those of `OTEL_RESOURCE_ATTRIBUTES` and the SDK's defaults. */
+  resourceAttributes?: Attributes;
+  /**
+   * Where finished spans go, instead of the exporters `OTEL_TRACES_EXPORTER` and `OTEL_EXPORTER_OTLP_*`
+   * describe. Wrapped in the processor `processor` names.
+   */
+  exporter?: SpanExporter;
+  /**
+   * The one span processor, instead of the processor and exporters `setupOtel` would build; not combinable
+   * with `exporter` or `processor`.
+   */
+  spanProcessor?: SpanProcessor;
+  /**
+   * `batch` (the default) exports spans in the background in batches, as `OTEL_BSP_*` configure it;
+   * `simple` exports each span as it ends, which DataRobot DRUM uses for forked workers.
+   */
+  processor?: 'batch' | 'simple';
+  /**
+   * The one metric reader, instead of the periodic readers and exporters `OTEL_METRICS_EXPORTER`,
+   * `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_EXPORTER_OTLP_*` describe.
+   */
+  metricReader?: IMetricReader;
+  /**
+   * The propagators, in the order they extract (a later one's parent wins) and inject; `[]` propagates
+   * nothing. Overrides `OTEL_PROPAGATORS`. Default: `['b3multi', 'tracecontext', 'baggage']`, DRUM's set:
+   * B3 in either form, with `traceparent` winning over B3 when a request carries both.
+   */
+  propagators?: readonly PropagatorName[];
+  /** See {@link OtelLogLevel}. Overrides `OTEL_LOG_LEVEL`. Default: `warn`. */
+  logLevel?: OtelLogLevel;
+  /**
+   * How long `shutdown()` waits for the last spans and metrics to be exported before it gives up on them (an
+   * unreachable or hanging collector must not stop a process from exiting). Default: 5000.
+   */
+  shutdownTimeoutMillis?: number;
+}
+
+/**
+ * What {@link setupOtel} returns: the registered providers and how to flush and stop them.
+ *
+ * @category Setup
+ * @example
+ * ```ts
+ * import { setupOtel } from 'drum-otel/setup';
+ *
+ * const otel = setupOtel();
+ * if (otel.enabled) otel.meterProvider?.getMeter('iris').createCounter('iris.model.loads').add(1);
+ * process.once('SIGTERM', () => {
+ *   void otel.shutdown().then(() => process.exit(0));
+ * });
+ * ```
+ */
+export interface OtelHandle {
+  /** Whether OpenTelemetry is set up; `false` when something disabled it (see `disabledBy`). */
+  readonly enabled: boolean;
+  /** What disabled the setup (nothing was registered then), or `undefined` when enabled. */
+  readonly disabledBy: OtelDisabledBy | undefined;
+  /** The globally registered tracer provider, or `undefined` when disabled. */
+  readonly tracerProvider: NodeTracerProvider | undefined;
+  /** The globally registered meter provider, or `undefined` when disabled. */
+  readonly meterProvider: MeterProvider | undefined;
+  /**
+   * Exports every span that has ended so far, and the metrics as they stand. Never rejects: a failed export
+   * is reported through `diag`.
+   */
+  forceFlush(): Promise<void>;
+  /**
+   * Exports every span that has ended and the last metrics, waiting at most `shutdownTimeoutMillis`, then
+   * stops the exporters and unregisters the providers, context manager and propagator, so that a later
+   * {@link setupOtel} call sets up anew. Calling it again returns the same promise. Never rejects: failures go
+   * to `diag`.
+   */
+  shutdown(): Promise<void>;
+}
+
