@@ -1,41 +1,69 @@
 import 'reflect-metadata';
 import { trace } from '@opentelemetry/api';
-import express, { type Request } from 'express';
-import { ContentType, Controller, Get, JsonController, Post, Req, UseBefore } from 'routing-controllers';
+import type { Request, Response } from 'express';
+import { Controller, Get, JsonController, Post, Req, Res } from 'routing-controllers';
 import { NoTrace, Traced } from 'drum-otel';
-import { parseRows } from './input';
-import type { IrisModel } from './model';
+import { csvColumn, jsonObjectRows } from './answer-text';
+import { DRUM_LANGUAGE_OTHER, DRUM_PROTOCOL_VERSION } from './drum-protocol';
+import type { FeatureRows } from './feature-rows';
+import { readRows } from './input';
+import { argmax, type IrisModel } from './model';
+import { scoreRows, type RowScorer } from './scoring';
+import { sendText } from './send-text';
 import { PredictorTimes, serverStats } from './stats';
 
 /** What the controllers serve, shared by one app's controllers. */
 export interface ControllerDependencies {
   readonly model: IrisModel;
   readonly maxBodyBytes: number;
-  /** What `/info/` reports as `drumVersion`. */
+  /** drum-otel's version, which `/info/` reports as `drumOtelVersion` (`drumVersion` is the DRUM protocol's). */
   readonly version: string;
+  /** Whether the app serves DRUM's chat routes; `/capabilities/` reports it. Default: `false`. */
+  readonly chat?: boolean;
 }
 
 /** Set on each prediction span: how many rows the request carried. */
 export const ATTR_DRUM_PREDICTION_ROWS = 'drum.prediction.rows';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const CSV_TYPE = 'text/csv; charset=utf-8';
 
 /**
  * Defines the controller classes of one app. Classes per app, not per module: instrumentControllers() changes
  * a class for good, so an untraced app and a traced one (a benchmark builds both) must not share classes.
  */
 export function defineControllers(dependencies: ControllerDependencies): Function[] {
-  const { model, maxBodyBytes, version } = dependencies;
+  const { model, maxBodyBytes, version, chat = false } = dependencies;
   const times = new PredictorTimes();
-  // Every body as bytes, whatever its type: the actions decide what is acceptable and say why not.
-  const readBody = express.raw({ type: () => true, limit: maxBodyBytes });
+  const limits = { features: model.features, maxBodyBytes };
 
-  const rowsOf = (request: Request): number[][] => {
-    const rows = parseRows(request.body, request.headers['content-type'], model.features);
-    trace.getActiveSpan()?.setAttribute(ATTR_DRUM_PREDICTION_ROWS, rows.length);
-    return rows;
+  /**
+   * Reads the request's rows, scores each into `width` numbers and answers with `text` of the scores, the
+   * work spread over event-loop turns so that other requests are served meanwhile.
+   */
+  const answer = async (
+    request: Request,
+    response: Response,
+    width: number,
+    score: RowScorer,
+    text: (scores: FeatureRows) => [contentType: string, pieces: Iterable<string>],
+  ): Promise<Response> => {
+    const rows = await readRows(request, limits);
+    trace.getActiveSpan()?.setAttribute(ATTR_DRUM_PREDICTION_ROWS, rows.count);
+    const scores = await times.time(() => scoreRows(rows, width, score));
+    await sendText(response, ...text(scores));
+    // routing-controllers leaves a response its action returns alone.
+    return response;
   };
-  const invocations = (request: Request) => ({ predictions: times.time(() => model.predict(rowsOf(request))) });
-  const unstructured = (request: Request) =>
-    ['species', ...times.time(() => model.labels(rowsOf(request)))].join('\n') + '\n';
+  const classCount = model.classes.length;
+  const probabilities: RowScorer = (values, offset, out) => model.probabilitiesInto(values, offset, out);
+  const standardized: RowScorer = (values, offset, out) => model.transformInto(values, offset, out);
+  const rowProbabilities = new Float64Array(classCount);
+  // The index of the most probable class.
+  const label: RowScorer = (values, offset, out) => {
+    model.probabilitiesInto(values, offset, rowProbabilities);
+    out[0] = argmax(rowProbabilities);
+  };
 
   /** DRUM's liveness, readiness and metadata routes: probes must not flood the traces. */
   @NoTrace()
@@ -63,9 +91,10 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
         targetType: 'multiclass',
         codeDir: 'examples/prediction-server',
         classLabels: model.classes,
-        language: 'typescript',
-        drumVersion: version,
+        language: DRUM_LANGUAGE_OTHER,
+        drumVersion: DRUM_PROTOCOL_VERSION,
         drumServer: 'express',
+        drumOtelVersion: version,
         modelMetadata: {
           name: 'iris-logistic-regression',
           features: model.features,
@@ -80,43 +109,47 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
       return serverStats(times);
     }
 
+    /**
+     * DRUM lists each payload format it reads with the version of the library reading it (`null`: not
+     * pinned). Of DRUM's formats (csv, mtx, arrow) this server reads CSV; JSON rows are its own addition.
+     */
     @Get('/capabilities/')
     capabilities() {
-      return {
-        supported_payload_formats: { csv: true, json: true, mtx: false, arrow: false },
-        supported_methods: { chat: false },
-      };
+      return { supported_payload_formats: { csv: null }, supported_methods: { chat } };
     }
   }
 
   @Controller()
-  @UseBefore(readBody)
   class PredictionController {
     // DRUM serves one handler on three routes; each route's span carries its own http.route.
     @Post('/predict/')
     @Post('/predictions/')
     @Post('/invocations')
     @Traced('drum.invocations')
-    predict(@Req() request: Request) {
-      return invocations(request);
+    predict(@Req() request: Request, @Res() response: Response) {
+      return answer(request, response, classCount, probabilities, (scores) => [
+        JSON_TYPE,
+        jsonObjectRows('predictions', scores, model.classes),
+      ]);
     }
 
     @Post('/transform/')
     @Traced('drum.transform')
-    transform(@Req() request: Request) {
-      const rows = rowsOf(request);
-      const transformations = rows.map((row) =>
-        Object.fromEntries(model.transform(row).map((value, j) => [model.features[j], value])),
-      );
-      return { transformations };
+    transform(@Req() request: Request, @Res() response: Response) {
+      return answer(request, response, model.features.length, standardized, (scores) => [
+        JSON_TYPE,
+        jsonObjectRows('transformations', scores, model.features),
+      ]);
     }
 
     @Post('/predictUnstructured/')
     @Post('/predictionsUnstructured/')
     @Traced('drum.predictUnstructured')
-    @ContentType('text/csv')
-    predictUnstructured(@Req() request: Request) {
-      return unstructured(request);
+    predictUnstructured(@Req() request: Request, @Res() response: Response) {
+      return answer(request, response, 1, label, (labels) => [
+        CSV_TYPE,
+        csvColumn('species', labels.count, (index) => model.classes[labels.values[index]]),
+      ]);
     }
   }
 
