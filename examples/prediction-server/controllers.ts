@@ -62,7 +62,8 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
   // The index of the most probable class.
   const label: RowScorer = (values, offset, out) => {
     model.probabilitiesInto(values, offset, rowProbabilities);
-    out[0] = argmax(rowProbabilities);
+    // Probabilities that overflowed fail the row here too, not as the first label.
+    out[0] = rowProbabilities.every(Number.isFinite) ? argmax(rowProbabilities) : NaN;
   };
 
   /** DRUM's liveness, readiness and metadata routes: probes must not flood the traces. */

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { IncomingHttpHeaders } from 'node:http';
-import { pipeline, Readable } from 'node:stream';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import { InputError } from './input-error';
 
 /** One field of a multipart/form-data body: its bytes as they arrive, and the type its part declares. */
@@ -11,6 +11,13 @@ export interface MultipartField {
 
 function unreadable(error: Error): InputError {
   return error instanceof InputError ? error : new InputError(400, `the multipart body cannot be read: ${error.message}`);
+}
+
+/** The bytes of a file part, its errors (busboy's, for a body cut short) turned into 400s. */
+function fileBytes(file: Readable): Readable {
+  const bytes = new PassThrough();
+  file.on('error', (error: Error) => bytes.destroy(unreadable(error)));
+  return file.pipe(bytes);
 }
 
 /**
@@ -34,7 +41,7 @@ export function multipartField(body: Readable, headers: IncomingHttpHeaders, nam
       resolve({ bytes, type });
     };
     parser.on('file', (fieldName, file, info) => {
-      if (fieldName === name && field === undefined) found(file, info.mimeType);
+      if (fieldName === name && field === undefined) found(fileBytes(file), info.mimeType);
       else file.resume();
     });
     parser.on('field', (fieldName, value) => {
