@@ -1,0 +1,58 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { largeIrisCsv } from '../../bench/iris-csv';
+import { PREDICTION_SERVER, PROCESS_BOUND_MS, send, startProcess, type Answer, type ServerProcess } from './server-process';
+
+// A body at the size limit (10 MiB of CSV, 655,000 rows): every row answered, health probes answered while it
+// is read and scored, the server's memory bounded. How fast: `npm run bench:csv`.
+
+// 10 MiB, less room for the multipart wrapping: the whole body must stay within the server's limit.
+const CSV_BYTES = 10 * 1024 * 1024 - 4096;
+const PEAK_RSS_BUDGET_MB = 250;
+const LABELS = ['setosa', 'versicolor', 'virginica'];
+
+/** The peak resident set of a process, in MB (Linux). */
+function peakRssMegabytes(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (match === null) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+/** Sends `request` and asks /ping/ again and again until it is answered; the statuses of the pings. */
+async function pingWhile(server: ServerProcess, request: Promise<Answer>): Promise<{ answer: Answer; pings: number[] }> {
+  let done = false;
+  const answer = request.finally(() => (done = true));
+  const pings: number[] = [];
+  while (!done) pings.push((await send(`${server.url}/ping/`, {}, PROCESS_BOUND_MS)).status);
+  return { answer: await answer, pings };
+}
+
+test('a 10 MiB CSV, as the body and as multipart X: every row predicted, /ping/ answered meanwhile, peak RSS under 250 MB', async (t) => {
+  const { text, species } = largeIrisCsv(CSV_BYTES);
+  t.true(species.length > 600_000, `${species.length} rows`);
+  const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', OTEL_TRACES_EXPORTER: 'none' });
+  const boundary = 'drum-otel-large-csv';
+  const uploads = {
+    'text/csv body': { type: 'text/csv', body: text },
+    'multipart X': {
+      type: `multipart/form-data; boundary=${boundary}`,
+      body: `--${boundary}\r\nContent-Disposition: form-data; name="X"; filename="large.csv"\r\n\r\n${text}\r\n--${boundary}--\r\n`,
+    },
+  };
+  for (const [label, { type, body }] of Object.entries(uploads)) {
+    const request = send(`${server.url}/predict/`, { method: 'POST', headers: { 'content-type': type }, body }, PROCESS_BOUND_MS);
+    const { answer, pings } = await pingWhile(server, request);
+    t.is(answer.status, 200, label);
+    const { predictions } = answer.json() as { predictions: Record<string, number>[] };
+    t.is(predictions.length, species.length, label);
+    const predicted = predictions.map((row) => LABELS.reduce((best, name) => (row[name] > row[best] ? name : best)));
+    const correct = predicted.filter((name, i) => name === species[i]).length;
+    t.true(correct / species.length > 0.97, `${label}: ${correct} of ${species.length} rows predicted as their species`);
+    // The body is read and scored a slice per event-loop turn: probes get in between, not only after it.
+    t.true(pings.length >= 3 && pings.every((status) => status === 200), `${label}: pings ${JSON.stringify(pings)}`);
+  }
+  const peak = peakRssMegabytes(server.child.pid!);
+  t.true(peak < PEAK_RSS_BUDGET_MB, `peak RSS ${peak.toFixed(0)} MB`);
+  const exit = await server.stop('SIGTERM');
+  t.deepEqual([exit.code, exit.signal], [0, null]);
+});
