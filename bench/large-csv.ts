@@ -4,7 +4,8 @@
  * answer and the /ping/ latencies meanwhile; then the server's peak RSS, and the budget: under 1 s, /ping/
  * under 100 ms, RSS under 250 MB. The server runs on core 1, this client on core 0 (when taskset exists).
  *
- * Environment: BENCH_CSV_ROUNDS (5 measured rounds, after one warm-up), BENCH_CSV_MIB (10).
+ * Environment: BENCH_CSV_ROUNDS (5 measured rounds, after one warm-up), BENCH_CSV_MIB (10), BENCH_CSV_SERVER
+ * (another build's `examples/prediction-server/main.js`, to compare with it side by side).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,7 +17,7 @@ import { numberFromEnv } from './configs';
 import { largeIrisCsv } from './iris-csv';
 import { canPin, LOAD_CORE, pinSelf, SERVER_CORE } from './pinning';
 
-const SERVER_SCRIPT = join(__dirname, '..', 'examples', 'prediction-server', 'main.js');
+const SERVER_SCRIPT = process.env.BENCH_CSV_SERVER || join(__dirname, '..', 'examples', 'prediction-server', 'main.js');
 const BUDGET = { totalMs: 1000, pingMs: 100, rssMb: 250 };
 
 interface Round {
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const pinned = pinSelf(LOAD_CORE);
   const { text, species } = largeIrisCsv(mib * 1024 * 1024);
   const { child, url } = await startServer();
-  console.log(`${Buffer.byteLength(text)} bytes, ${species.length} rows; Node ${process.version}; ${pinned ? 'pinned: client core 0, server core 1' : 'not pinned'}`);
+  console.log(`${SERVER_SCRIPT}: ${Buffer.byteLength(text)} bytes, ${species.length} rows; Node ${process.version}; ${pinned ? 'pinned: client core 0, server core 1' : 'not pinned'}`);
   console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
   try {
     await round(url, text); // warm-up

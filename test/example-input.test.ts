@@ -1,4 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { csvColumn, jsonObjectRows } from '../examples/prediction-server/answer-text';
 import { cellNumber } from '../examples/prediction-server/cells';
@@ -10,6 +12,7 @@ import { InputError } from '../examples/prediction-server/input-error';
 import { readJsonRows } from '../examples/prediction-server/json-rows';
 import { declaredFormat, mediaType, sniffedFormat } from '../examples/prediction-server/payload';
 import { scoreRows } from '../examples/prediction-server/scoring';
+import { sendText } from '../examples/prediction-server/send-text';
 
 // The example server's input reading and answer writing, without HTTP: each piece on its own.
 
@@ -209,4 +212,59 @@ test('scoreRows scores every row into rows of the given width; a result that is 
     400,
     'row 5001: the values are too large for the model',
   );
+});
+
+/** A response whose socket is always full, then drains at once (within the same tick), as loopback can. */
+class DrainingResponse extends EventEmitter {
+  statusCode = 0;
+  destroyed = false;
+  readonly headers: Record<string, string> = {};
+  readonly writes: { piece: string; turn: number }[] = [];
+  ended = false;
+
+  constructor(private readonly turn: () => number) {
+    super();
+  }
+
+  setHeader(name: string, value: string): void {
+    this.headers[name] = value;
+  }
+
+  write(piece: string): boolean {
+    this.writes.push({ piece, turn: this.turn() });
+    process.nextTick(() => this.emit('drain'));
+    return false;
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+}
+
+test('sendText writes one piece per event-loop turn, even to a socket that drains within the tick', async (t) => {
+  let turn = 0;
+  let sending = true;
+  const count = () => {
+    turn++;
+    if (sending) setImmediate(count);
+  };
+  setImmediate(count);
+  const response = new DrainingResponse(() => turn);
+  await sendText(response as unknown as ServerResponse, 'text/csv; charset=utf-8', ['a', 'b', 'c']);
+  sending = false;
+  t.deepEqual([response.statusCode, response.headers, response.ended], [200, { 'Content-Type': 'text/csv; charset=utf-8' }, true]);
+  t.deepEqual(response.writes.map((write) => write.piece), ['a', 'b', 'c']);
+  const [a, b, c] = response.writes.map((write) => write.turn);
+  t.true(a < b && b < c, `pieces written in turns ${a}, ${b}, ${c}`);
+});
+
+test('sendText stops writing when the client has gone', async (t) => {
+  const response = new DrainingResponse(() => 0);
+  const pieces = function* () {
+    yield 'a';
+    response.destroyed = true;
+    yield 'b';
+  };
+  await sendText(response as unknown as ServerResponse, 'text/csv', pieces());
+  t.deepEqual([response.writes.map((write) => write.piece), response.ended], [['a'], false]);
 });

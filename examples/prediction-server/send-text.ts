@@ -23,8 +23,9 @@ export async function sendText(response: ServerResponse, contentType: string, pi
   response.setHeader('Content-Type', contentType);
   for (const piece of pieces) {
     if (response.destroyed) return;
-    if (response.write(piece)) await nextTurn();
-    else await writable(response);
+    if (!response.write(piece)) await writable(response);
+    // A socket that takes everything at once drains within the same tick: yield to other requests anyway.
+    await nextTurn();
   }
   response.end();
 }
