@@ -1,23 +1,24 @@
 /**
- * `npm run bench:csv`: the example prediction server answering a 10 MiB CSV (`POST /predict/`, text/csv, about
- * 655,000 rows) while a client keeps asking `/ping/`. Prints, per round, the time to the last byte of the
- * answer and the /ping/ latencies meanwhile; then the server's peak RSS, and the budget: under 1 s, /ping/
- * under 100 ms, RSS under 250 MB. The server runs on core 1, this client on core 0 (when taskset exists).
+ * `npm run bench:csv`: the example prediction server, as `npm start` runs it, answering a 10 MiB CSV
+ * (`POST /predict/`, text/csv, about 655,000 rows) while a client keeps asking `/ping/`. Prints, per round, the
+ * time to the last byte of the answer and the /ping/ latencies meanwhile; then the server's peak RSS, and the
+ * budget: under 1 s, /ping/ under 100 ms, RSS under 250 MB. The server runs on core 1, this client on core 0
+ * (when taskset exists).
  *
- * Environment: BENCH_CSV_ROUNDS (5 measured rounds, after one warm-up), BENCH_CSV_MIB (10), BENCH_CSV_SERVER
- * (another build's `examples/prediction-server/main.js`, to compare with it side by side).
+ * Environment: BENCH_CSV_ROUNDS (5 measured rounds, after one warm-up), BENCH_CSV_MIB (10), BENCH_CSV_ROOT
+ * (another built checkout whose `npm start` to measure, side by side with this one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { numberFromEnv } from './configs';
 import { largeIrisCsv } from './iris-csv';
+import { peakRssMegabytes } from './peak-rss';
 import { canPin, LOAD_CORE, pinSelf, SERVER_CORE } from './pinning';
 
-const SERVER_SCRIPT = process.env.BENCH_CSV_SERVER || join(__dirname, '..', 'examples', 'prediction-server', 'main.js');
+const ROOT = process.env.BENCH_CSV_ROOT || join(__dirname, '..', '..');
 const BUDGET = { totalMs: 1000, pingMs: 100, rssMb: 250 };
 
 interface Round {
@@ -26,20 +27,32 @@ interface Round {
   readonly pingsMs: readonly number[];
 }
 
-/** Starts the example server on a free port (tracing on, spans dropped) and returns it with its URL. */
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const command = canPin() ? ['taskset', '-c', String(SERVER_CORE), process.execPath] : [process.execPath];
-  const child = spawn(command[0], [...command.slice(1), SERVER_SCRIPT], {
+/** The running server: npm's process, and the server's own pid (which it reports in /stats/). */
+interface Server {
+  readonly npm: ChildProcess;
+  readonly url: string;
+  readonly pid: number;
+}
+
+/** Runs `npm start` (without its build) in ROOT on a free port, tracing on and spans dropped. */
+async function startServer(): Promise<Server> {
+  const command = canPin() ? ['taskset', '-c', String(SERVER_CORE), 'npm'] : ['npm'];
+  const npm = spawn(command[0], [...command.slice(1), 'start', '--ignore-scripts'], {
+    cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', OTEL_TRACES_EXPORTER: 'none' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
-  for await (const chunk of child.stdout!) {
+  for await (const chunk of npm.stdout!) {
     output += chunk;
     const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-    if (match !== null) return { child, url: `http://127.0.0.1:${match[1]}` };
+    if (match === null) continue;
+    const url = `http://127.0.0.1:${match[1]}`;
+    const stats = (await (await fetch(`${url}/stats/`)).json()) as { drum_info: { pid: number }[] };
+    npm.stdout!.resume();
+    return { npm, url, pid: stats.drum_info[0].pid };
   }
-  throw new Error(`the prediction server exited before listening:\n${output}`);
+  throw new Error(`npm start exited before the server listened:\n${output}`);
 }
 
 /** One request on a fresh connection; resolves with its duration to the last byte and the bytes received. */
@@ -67,11 +80,6 @@ async function round(url: string, csv: string): Promise<Round> {
   return { totalMs: ms, answerBytes: bytes, pingsMs };
 }
 
-function peakRssMb(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match === null ? NaN : Number(match[1]) / 1024;
-}
-
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)];
@@ -84,8 +92,8 @@ async function main(): Promise<void> {
   const mib = numberFromEnv('BENCH_CSV_MIB', 10);
   const pinned = pinSelf(LOAD_CORE);
   const { text, species } = largeIrisCsv(mib * 1024 * 1024);
-  const { child, url } = await startServer();
-  console.log(`${SERVER_SCRIPT}: ${Buffer.byteLength(text)} bytes, ${species.length} rows; Node ${process.version}; ${pinned ? 'pinned: client core 0, server core 1' : 'not pinned'}`);
+  const { npm, url, pid } = await startServer();
+  console.log(`npm start in ${ROOT}: ${Buffer.byteLength(text)} bytes, ${species.length} rows; Node ${process.version}; ${pinned ? 'pinned: client core 0, server core 1' : 'not pinned'}`);
   console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
   try {
     await round(url, text); // warm-up
@@ -106,14 +114,15 @@ async function main(): Promise<void> {
     }
     const totalMs = median(results.map((result) => result.totalMs));
     const pingMaxMs = median(results.map((result) => Math.max(...result.pingsMs)));
-    const rssMb = peakRssMb(child.pid!);
+    const rssMb = peakRssMegabytes(pid);
     console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
     console.log(`median total ${totalMs.toFixed(0)} ms (budget < ${BUDGET.totalMs}): ${verdict(totalMs < BUDGET.totalMs)}`);
     console.log(`median of the rounds' slowest /ping/ ${pingMaxMs.toFixed(1)} ms (budget < ${BUDGET.pingMs}): ${verdict(pingMaxMs < BUDGET.pingMs)}`);
     console.log(`server peak RSS ${rssMb.toFixed(0)} MB (budget < ${BUDGET.rssMb}): ${verdict(rssMb < BUDGET.rssMb)}`);
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    // The server itself: a start script without `exec` would leave it running if npm got the signal.
+    process.kill(pid, 'SIGTERM');
+    await once(npm, 'exit');
   }
 }
 

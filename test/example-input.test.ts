@@ -6,7 +6,7 @@ import { csvColumn, jsonObjectRows } from '../examples/prediction-server/answer-
 import { cellNumber } from '../examples/prediction-server/cells';
 import { featureColumns, likelyDelimiter } from '../examples/prediction-server/csv-header';
 import { readCsvRows } from '../examples/prediction-server/csv-rows';
-import { FeatureRows } from '../examples/prediction-server/feature-rows';
+import { BLOCK_ROWS, FeatureRows } from '../examples/prediction-server/feature-rows';
 import { FEATURES } from '../examples/prediction-server/fit-model';
 import { InputError } from '../examples/prediction-server/input-error';
 import { readJsonRows } from '../examples/prediction-server/json-rows';
@@ -19,7 +19,7 @@ import { sendText } from '../examples/prediction-server/send-text';
 const HEADER = FEATURES.join(',');
 
 function unpacked(rows: FeatureRows): number[][] {
-  return Array.from({ length: rows.count }, (_, i) => [...rows.values.subarray(i * rows.width, (i + 1) * rows.width)]);
+  return Array.from({ length: rows.count }, (_, i) => [...rows.blockOf(i).subarray(rows.offsetOf(i), rows.offsetOf(i) + rows.width)]);
 }
 
 async function csvRows(...chunks: string[]): Promise<number[][]> {
@@ -164,8 +164,8 @@ test('the format comes from the media type, or from the first character when the
   t.is(sniffedFormat('s'), 'csv');
 });
 
-test('FeatureRows: packed rows that grow as numbers are added', (t) => {
-  const rows = new FeatureRows(3, 1);
+test('FeatureRows: packed rows, a new block every BLOCK_ROWS rows', (t) => {
+  const rows = new FeatureRows(3);
   for (let value = 0; value < 10; value++) rows.push(value);
   t.is(rows.count, 3, 'the tenth number starts a fourth row');
   t.deepEqual(unpacked(rows), [
@@ -173,10 +173,14 @@ test('FeatureRows: packed rows that grow as numbers are added', (t) => {
     [3, 4, 5],
     [6, 7, 8],
   ]);
-  const empty = new FeatureRows(2, 0);
-  empty.push(1);
-  empty.push(2);
-  t.deepEqual(unpacked(empty), [[1, 2]]);
+  const many = filledRows(BLOCK_ROWS + 1, 2);
+  t.is(many.count, BLOCK_ROWS + 1);
+  t.not(many.blockOf(BLOCK_ROWS), many.blockOf(BLOCK_ROWS - 1));
+  t.deepEqual([many.offsetOf(BLOCK_ROWS - 1), many.offsetOf(BLOCK_ROWS)], [2 * (BLOCK_ROWS - 1), 0]);
+  t.deepEqual(unpacked(many).slice(BLOCK_ROWS - 1), [
+    [(2 * BLOCK_ROWS - 2) / 7, (2 * BLOCK_ROWS - 1) / 7],
+    [(2 * BLOCK_ROWS) / 7, (2 * BLOCK_ROWS + 1) / 7],
+  ]);
 });
 
 function filledRows(count: number, width: number): FeatureRows {
@@ -202,12 +206,11 @@ test('scoreRows scores every row into rows of the given width; a result that is 
   const sums = await scoreRows(rows, 1, (values, offset, out) => {
     out[0] = values[offset] + values[offset + 1];
   });
-  t.is(sums.count, 9000);
-  t.is(sums.values[8999], rows.values[17998] + rows.values[17999]);
+  t.deepEqual(unpacked(sums), unpacked(rows).map(([a, b]) => [a + b]));
   await inputError(
     t,
     scoreRows(rows, 1, (values, offset, out) => {
-      out[0] = offset === 2 * 5000 ? NaN : values[offset];
+      out[0] = values[offset] === 10000 / 7 ? NaN : values[offset];
     }),
     400,
     'row 5001: the values are too large for the model',

@@ -22,10 +22,11 @@ function* pieces(count: number, rowText: (index: number) => string, head: string
  */
 export function jsonObjectRows(member: string, rows: FeatureRows, keys: readonly string[]): Generator<string> {
   const names = keys.map((key, j) => `${j === 0 ? '{' : ','}${JSON.stringify(key)}:`);
-  const { values, width } = rows;
   const rowText = (index: number) => {
+    const values = rows.blockOf(index);
+    const offset = rows.offsetOf(index);
     let text = '';
-    for (let j = 0; j < width; j++) text += names[j] + values[index * width + j];
+    for (let j = 0; j < rows.width; j++) text += names[j] + values[offset + j];
     return `${text}}`;
   };
   return pieces(rows.count, rowText, `{${JSON.stringify(member)}:[`, ',', ']}');

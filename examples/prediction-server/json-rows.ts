@@ -18,7 +18,7 @@ export async function readJsonRows(text: AsyncIterable<string>, features: readon
   if (!Array.isArray(value)) {
     throw new InputError(400, `JSON input must be an array of row objects, such as [{"${features[0]}": 5.1, ...}]`);
   }
-  const rows = new FeatureRows(features.length, value.length);
+  const rows = new FeatureRows(features.length);
   value.forEach((row: unknown, i) => {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
       throw new InputError(400, `row ${i + 1} is not an object with the columns ${features.join(', ')}`);

@@ -58,7 +58,7 @@ export function rowAnswers(model: IrisModel, limits: InputLimits, times: Predict
         model.probabilitiesInto(values, offset, probabilities);
         out[0] = probabilities.every(Number.isFinite) ? argmax(probabilities) : NaN;
       },
-      write: (labels) => [CSV_TYPE, csvColumn('species', labels.count, (index) => model.classes[labels.values[index]])],
+      write: (labels) => [CSV_TYPE, csvColumn('species', labels.count, (index) => model.classes[labels.blockOf(index)[labels.offsetOf(index)]])],
     }),
   };
 }
