@@ -1,9 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
+import fc from 'fast-check';
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { csvColumn, jsonObjectRows } from '../examples/prediction-server/answer-text';
-import { cellNumber } from '../examples/prediction-server/cells';
+import { cellNumber, plainDecimal } from '../examples/prediction-server/cells';
 import { featureColumns, likelyDelimiter } from '../examples/prediction-server/csv-header';
 import { readCsvRows } from '../examples/prediction-server/csv-rows';
 import { BLOCK_ROWS, FeatureRows } from '../examples/prediction-server/feature-rows';
@@ -144,6 +145,31 @@ test('cellNumber: decimal numbers only', (t) => {
   t.throws(() => cellNumber(' ', 3, 'a'), { instanceOf: InputError, message: 'row 3, column a: the value is missing' });
   t.throws(() => cellNumber(null, 3, 'a'), { instanceOf: InputError, message: 'row 3, column a: the value is missing' });
   t.throws(() => cellNumber(' -2e308', 3, 'a'), { instanceOf: InputError, message: 'row 3, column a: "-2e308" is too large to be finite' });
+});
+
+test('plainDecimal reads every plain decimal of up to 15 digits exactly as Number() does', (t) => {
+  const plain = fc
+    .tuple(fc.constantFrom('', '-', '+'), fc.stringMatching(/^[0-9]{1,15}$/), fc.nat(15))
+    .map(([sign, digits, dot]) => `${sign}${digits.slice(0, dot)}${dot < digits.length ? '.' : ''}${digits.slice(dot)}`);
+  fc.assert(fc.property(plain, (text) => Object.is(plainDecimal(text), Number(text))), { numRuns: 20_000 });
+  fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+    const text = String(value);
+    const read = plainDecimal(text);
+    return read === undefined || Object.is(read, value);
+  }));
+  t.is(plainDecimal('5.1'), 5.1);
+  t.is(plainDecimal('.5'), 0.5);
+  t.true(Object.is(plainDecimal('-0'), -0));
+});
+
+test('plainDecimal leaves anything else to the strict check: exponents, blanks, more digits, other characters', (t) => {
+  for (const text of ['', '-', '.', '+.', '1e3', ' 1', '1 ', '1.2.3', '0x1', '--1', '1234567890123456', 'Infinity']) {
+    t.is(plainDecimal(text), undefined, JSON.stringify(text));
+  }
+  fc.assert(fc.property(fc.string(), (text) => {
+    const read = plainDecimal(text);
+    return read === undefined || Object.is(read, Number(text));
+  }), { numRuns: 20_000 });
 });
 
 test('the format comes from the media type, or from the first character when the type says nothing', (t) => {
