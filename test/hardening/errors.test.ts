@@ -168,9 +168,11 @@ test.before(async () => {
   instrumentControllers([InstrumentedJson, InstrumentedText]);
   hookNames.forEach((name, index) => instrumentControllers([hookControllers[index]], HOOKS[name]));
   const controllers = [InstrumentedJson, TwinJson, InstrumentedText, TwinText, ...hookControllers, TwinHooks];
-  defaultServer = await startServerWith({ controllers, development: false });
-  customServer = await startServerWith({ controllers, development: false, defaultErrorHandler: false });
-  (customServer.server.listeners('request')[0] as unknown as { use: Function }).use(customErrorHandler);
+  // Error answers over fetch's keep-alive pool: see closeEachConnection.
+  defaultServer = await startServerWith({ controllers, development: false }, { closeConnections: true });
+  customServer = await startServerWith({ controllers, development: false, defaultErrorHandler: false }, { closeConnections: true });
+  // The Express app: the last request listener (closeEachConnection's comes first).
+  (customServer.server.listeners('request').at(-1) as unknown as { use: Function }).use(customErrorHandler);
 });
 
 test.after.always(async () => {

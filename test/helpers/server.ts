@@ -15,12 +15,18 @@ export async function startServer(options: RoutingControllersOptions): Promise<R
   const app = createExpressServer(options);
   // Express logs every error routing-controllers forwards to it; the tests assert on responses instead.
   app.set('env', 'test');
-  const server = createServer(app);
-  // After an error response, routing-controllers calls next(error) and Express's final handler destroys the
-  // socket: a keep-alive client racing to reuse it sees "fetch failed". One connection per request here;
-  // the keep-alive and pipelining cases live in test/hardening/client.test.ts on their own server.
+  // The keep-alive and pipelining cases live in test/hardening/client.test.ts on their own server.
+  return serve(closeEachConnection(createServer(app)));
+}
+
+/**
+ * Answers every request of `server` with `Connection: close`. After an error response, routing-controllers
+ * calls next(error) and Express's final handler destroys the socket: a keep-alive client racing to reuse it
+ * sees "fetch failed" (more often the busier the machine).
+ */
+export function closeEachConnection(server: Server): Server {
   server.prependListener('request', (_request, response) => response.setHeader('Connection', 'close'));
-  return serve(server);
+  return server;
 }
 
 /** Listens with any request listener (an Express app) on 127.0.0.1:0. */
