@@ -1,10 +1,12 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { useExpressServer } from 'routing-controllers';
 import { instrumentControllers } from 'drum-otel';
 import { defineChatControllers } from './chat/controllers';
 import type { ChatOptions } from './chat/completions';
 import { defineControllers } from './controllers';
+import { methodNotAllowed } from './method-not-allowed';
 import { IrisModel, checkWeights } from './model';
 import weights from './iris-model.json';
 
@@ -30,8 +32,8 @@ export function loadIrisModel(): IrisModel {
 }
 
 function packageVersion(): string {
-  // The package's own manifest, through its exports map: the version the server reports as drumVersion.
-  return (require('drum-otel/package.json') as { version: string }).version;
+  // The package's own manifest, through its exports map: the version `/info/` reports as drumOtelVersion.
+  return (JSON.parse(readFileSync(require.resolve('drum-otel/package.json'), 'utf8')) as { version: string }).version;
 }
 
 /**
@@ -42,7 +44,7 @@ export function createPredictionApp(options: PredictionAppOptions = {}): Express
   const { tracing = true, urlPrefix = '', maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
   const model = options.model ?? loadIrisModel();
   const controllers = [
-    ...defineControllers({ model, maxBodyBytes, version: packageVersion() }),
+    ...defineControllers({ model, maxBodyBytes, version: packageVersion(), chat: true }),
     ...defineChatControllers({ ...options.chat, model, maxBodyBytes }),
   ];
   const app = express();
@@ -55,6 +57,7 @@ export function createPredictionApp(options: PredictionAppOptions = {}): Express
     classTransformer: false,
     validation: false,
   });
+  app.use(methodNotAllowed(app));
   app.use(notFound);
   app.use(errorAnswer);
   return app;
@@ -66,17 +69,16 @@ const notFound: RequestHandler = (request, response, next) => {
   response.status(404).json({ message: `ERROR: no route for ${request.method} ${request.path}` });
 };
 
-type HttpFailure = { httpCode?: unknown; status?: unknown; statusCode?: unknown; type?: unknown; message?: unknown };
+type HttpFailure = { httpCode?: unknown; status?: unknown; statusCode?: unknown; message?: unknown };
 
-/** The 4xx status an error carries (an HttpError's, or a body parser's), or `undefined`. */
+/** The 4xx status an error carries (an HttpError's, or Express's), or `undefined`. */
 export function clientErrorStatus(error: unknown): number | undefined {
   const failure = (error ?? {}) as HttpFailure;
   const status = [failure.httpCode, failure.status, failure.statusCode].find((value) => typeof value === 'number');
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
-function clientErrorMessage(error: HttpFailure, maxBodyBytes: string): string {
-  if (error.type === 'entity.too.large') return `the request body is larger than the limit of ${maxBodyBytes} bytes`;
+function clientErrorMessage(error: HttpFailure): string {
   return typeof error.message === 'string' && error.message !== '' ? error.message : 'bad request';
 }
 
@@ -89,6 +91,5 @@ const errorAnswer: ErrorRequestHandler = (error, _request, response, _next) => {
     response.status(500).json({ message: 'ERROR: internal server error' });
     return;
   }
-  const limit = String((error as { limit?: unknown }).limit ?? '');
-  response.status(status).json({ message: `ERROR: ${clientErrorMessage(error as HttpFailure, limit)}` });
+  response.status(status).json({ message: `ERROR: ${clientErrorMessage(error as HttpFailure)}` });
 };

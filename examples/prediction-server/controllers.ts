@@ -1,41 +1,30 @@
 import 'reflect-metadata';
-import { trace } from '@opentelemetry/api';
-import express, { type Request } from 'express';
-import { ContentType, Controller, Get, JsonController, Post, Req, UseBefore } from 'routing-controllers';
+import type { Request, Response } from 'express';
+import { Controller, Get, JsonController, Post, Req, Res } from 'routing-controllers';
 import { NoTrace, Traced } from 'drum-otel';
-import { parseRows } from './input';
+import { DRUM_LANGUAGE_OTHER, DRUM_PROTOCOL_VERSION } from './drum-protocol';
 import type { IrisModel } from './model';
+import { rowAnswers } from './row-answers';
 import { PredictorTimes, serverStats } from './stats';
 
 /** What the controllers serve, shared by one app's controllers. */
 export interface ControllerDependencies {
   readonly model: IrisModel;
   readonly maxBodyBytes: number;
-  /** What `/info/` reports as `drumVersion`. */
+  /** drum-otel's version, which `/info/` reports as `drumOtelVersion` (`drumVersion` is the DRUM protocol's). */
   readonly version: string;
+  /** Whether the app serves DRUM's chat routes; `/capabilities/` reports it. Default: `false`. */
+  readonly chat?: boolean;
 }
-
-/** Set on each prediction span: how many rows the request carried. */
-export const ATTR_DRUM_PREDICTION_ROWS = 'drum.prediction.rows';
 
 /**
  * Defines the controller classes of one app. Classes per app, not per module: instrumentControllers() changes
  * a class for good, so an untraced app and a traced one (a benchmark builds both) must not share classes.
  */
 export function defineControllers(dependencies: ControllerDependencies): Function[] {
-  const { model, maxBodyBytes, version } = dependencies;
+  const { model, maxBodyBytes, version, chat = false } = dependencies;
   const times = new PredictorTimes();
-  // Every body as bytes, whatever its type: the actions decide what is acceptable and say why not.
-  const readBody = express.raw({ type: () => true, limit: maxBodyBytes });
-
-  const rowsOf = (request: Request): number[][] => {
-    const rows = parseRows(request.body, request.headers['content-type'], model.features);
-    trace.getActiveSpan()?.setAttribute(ATTR_DRUM_PREDICTION_ROWS, rows.length);
-    return rows;
-  };
-  const invocations = (request: Request) => ({ predictions: times.time(() => model.predict(rowsOf(request))) });
-  const unstructured = (request: Request) =>
-    ['species', ...times.time(() => model.labels(rowsOf(request)))].join('\n') + '\n';
+  const answers = rowAnswers(model, { features: model.features, maxBodyBytes }, times);
 
   /** DRUM's liveness, readiness and metadata routes: probes must not flood the traces. */
   @NoTrace()
@@ -63,9 +52,10 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
         targetType: 'multiclass',
         codeDir: 'examples/prediction-server',
         classLabels: model.classes,
-        language: 'typescript',
-        drumVersion: version,
+        language: DRUM_LANGUAGE_OTHER,
+        drumVersion: DRUM_PROTOCOL_VERSION,
         drumServer: 'express',
+        drumOtelVersion: version,
         modelMetadata: {
           name: 'iris-logistic-regression',
           features: model.features,
@@ -80,43 +70,42 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
       return serverStats(times);
     }
 
+    /**
+     * DRUM lists each payload format it reads with the version of the library reading it (`null`: not
+     * pinned). Of DRUM's formats (csv, mtx, arrow) this server reads CSV; JSON rows are its own addition.
+     */
     @Get('/capabilities/')
     capabilities() {
-      return {
-        supported_payload_formats: { csv: true, json: true, mtx: false, arrow: false },
-        supported_methods: { chat: false },
-      };
+      return { supported_payload_formats: { csv: null }, supported_methods: { chat } };
     }
   }
 
+  // An action that answers through the response itself returns it: routing-controllers then leaves it alone.
   @Controller()
-  @UseBefore(readBody)
   class PredictionController {
     // DRUM serves one handler on three routes; each route's span carries its own http.route.
     @Post('/predict/')
     @Post('/predictions/')
     @Post('/invocations')
     @Traced('drum.invocations')
-    predict(@Req() request: Request) {
-      return invocations(request);
+    async predict(@Req() request: Request, @Res() response: Response) {
+      await answers.predictions(request, response);
+      return response;
     }
 
     @Post('/transform/')
     @Traced('drum.transform')
-    transform(@Req() request: Request) {
-      const rows = rowsOf(request);
-      const transformations = rows.map((row) =>
-        Object.fromEntries(model.transform(row).map((value, j) => [model.features[j], value])),
-      );
-      return { transformations };
+    async transform(@Req() request: Request, @Res() response: Response) {
+      await answers.transformations(request, response);
+      return response;
     }
 
     @Post('/predictUnstructured/')
     @Post('/predictionsUnstructured/')
     @Traced('drum.predictUnstructured')
-    @ContentType('text/csv')
-    predictUnstructured(@Req() request: Request) {
-      return unstructured(request);
+    async predictUnstructured(@Req() request: Request, @Res() response: Response) {
+      await answers.labels(request, response);
+      return response;
     }
   }
 

@@ -2,10 +2,10 @@
  * Fits the example server's Iris classifier on data/iris.csv and writes iris-model.json beside this file's
  * source. Run after `npm run build:all`: `node build/examples/prediction-server/fit-model.js`.
  */
+import { parse } from 'papaparse';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseCsv } from './csv';
-import { parseRows } from './input';
+import { cellNumber } from './cells';
 import { fitModel, type TrainingSet } from './model';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -16,16 +16,19 @@ const LABEL = 'species';
 
 /** The labelled rows of a CSV with the four feature columns and a `species` column. */
 export function readTrainingSet(path: string): TrainingSet {
-  const text = readFileSync(path, 'utf8');
-  const [header, ...records] = parseCsv(text);
-  const labelColumn = header.indexOf(LABEL);
-  if (labelColumn === -1) throw new Error(`${path} has no ${LABEL} column`);
-  const species = records.map((record) => record[labelColumn]);
+  const { data: records, errors, meta } = parse<Record<string, string>>(readFileSync(path, 'utf8'), {
+    header: true,
+    delimiter: ',',
+    skipEmptyLines: true,
+  });
+  if (errors.length > 0) throw new Error(`${path}: ${errors[0].message} (row ${errors[0].row})`);
+  if (!meta.fields?.includes(LABEL)) throw new Error(`${path} has no ${LABEL} column`);
+  const species = records.map((record) => record[LABEL]);
   const classes = [...new Set(species)].sort();
   return {
     features: FEATURES,
     classes,
-    rows: parseRows(Buffer.from(text), 'text/csv', FEATURES),
+    rows: records.map((record, i) => FEATURES.map((feature) => cellNumber(record[feature], i + 1, feature))),
     labels: species.map((label) => classes.indexOf(label)),
   };
 }

@@ -41,20 +41,34 @@ export interface FitSettings {
 
 export const DEFAULT_FIT: FitSettings = { iterations: 3000, learningRate: 0.5, l2: 0.001 };
 
-/** Class probabilities for one row: numerically stable softmax of the linear scores. */
-function softmax(scores: readonly number[]): number[] {
-  const max = Math.max(...scores);
-  const exps = scores.map((score) => Math.exp(score - max));
-  const sum = exps.reduce((total, value) => total + value, 0);
-  return exps.map((value) => value / sum);
+/** A row of numbers that scoring writes into: a plain array, or a Float64Array reused row after row. */
+type Numbers = number[] | Float64Array;
+
+/** Turns linear scores into class probabilities in place: numerically stable softmax. */
+function softmaxInPlace(values: Numbers): void {
+  let max = -Infinity;
+  for (let k = 0; k < values.length; k++) max = Math.max(max, values[k]);
+  let sum = 0;
+  for (let k = 0; k < values.length; k++) {
+    values[k] = Math.exp(values[k] - max);
+    sum += values[k];
+  }
+  for (let k = 0; k < values.length; k++) values[k] /= sum;
 }
 
-function standardize(row: readonly number[], mean: readonly number[], scale: readonly number[]): number[] {
-  return row.map((value, j) => (value - mean[j]) / scale[j]);
+/** The standardized features of the row that starts at `offset` of `values`, into `out`. */
+function standardizeInto(values: ArrayLike<number>, offset: number, mean: readonly number[], scale: readonly number[], out: Numbers): void {
+  for (let j = 0; j < mean.length; j++) out[j] = (values[offset + j] - mean[j]) / scale[j];
 }
 
-function scores(z: readonly number[], coefficients: readonly (readonly number[])[], intercepts: readonly number[]): number[] {
-  return coefficients.map((weights, k) => weights.reduce((sum, weight, j) => sum + weight * z[j], intercepts[k]));
+/** The linear score of each class for standardized features `z`, into `out`. */
+function scoresInto(z: ArrayLike<number>, coefficients: readonly (readonly number[])[], intercepts: readonly number[], out: Numbers): void {
+  for (let k = 0; k < coefficients.length; k++) {
+    const weights = coefficients[k];
+    let sum = intercepts[k];
+    for (let j = 0; j < weights.length; j++) sum += weights[j] * z[j];
+    out[k] = sum;
+  }
 }
 
 function columnStats(rows: readonly (readonly number[])[], width: number): { mean: number[]; scale: number[] } {
@@ -71,14 +85,20 @@ export function fitModel(data: TrainingSet, settings: FitSettings = DEFAULT_FIT,
   const width = data.features.length;
   const classCount = data.classes.length;
   const { mean, scale } = columnStats(data.rows, width);
-  const z = data.rows.map((row) => standardize(row, mean, scale));
+  const z = data.rows.map((row) => {
+    const standardized = new Array<number>(width);
+    standardizeInto(row, 0, mean, scale, standardized);
+    return standardized;
+  });
   const coefficients = Array.from({ length: classCount }, () => new Array<number>(width).fill(0));
   const intercepts = new Array<number>(classCount).fill(0);
   for (let iteration = 0; iteration < settings.iterations; iteration++) {
     const gradW = coefficients.map((weights) => weights.map((weight) => settings.l2 * weight));
     const gradB = new Array<number>(classCount).fill(0);
+    const probabilities = new Float64Array(classCount);
     z.forEach((row, i) => {
-      const probabilities = softmax(scores(row, coefficients, intercepts));
+      scoresInto(row, coefficients, intercepts, probabilities);
+      softmaxInPlace(probabilities);
       probabilities.forEach((p, k) => {
         const error = (p - (data.labels[i] === k ? 1 : 0)) / z.length;
         gradB[k] += error;
@@ -103,8 +123,11 @@ export function fitModel(data: TrainingSet, settings: FitSettings = DEFAULT_FIT,
   return { ...fitted, training: { ...fitted.training, accuracy: correct / data.rows.length } };
 }
 
-function argmax(values: readonly number[]): number {
-  return values.reduce((best, value, index) => (value > values[best] ? index : best), 0);
+/** The index of the largest value (the first of equals). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let index = 1; index < values.length; index++) if (values[index] > values[best]) best = index;
+  return best;
 }
 
 function isNumberArray(value: unknown, length: number): value is number[] {
@@ -140,25 +163,41 @@ export class IrisModel {
     checkWeights(weights);
     this.features = weights.features;
     this.classes = weights.classes;
+    this.standardized = new Float64Array(weights.features.length);
   }
 
-  /** The standardized features of one row (feature values in `features` order). */
-  transform(row: readonly number[]): number[] {
-    return standardize(row, this.weights.mean, this.weights.scale);
+  /** Reused by each scoring call: scoring allocates nothing per row. */
+  private readonly standardized: Float64Array;
+
+  /**
+   * The standardized features of the row that starts at `offset` of `values` (feature values in `features`
+   * order), into `out`.
+   */
+  transformInto(values: ArrayLike<number>, offset: number, out: Numbers): void {
+    standardizeInto(values, offset, this.weights.mean, this.weights.scale, out);
+  }
+
+  /** Class probabilities, in `classes` order, of the row that starts at `offset` of `values`, into `out`. */
+  probabilitiesInto(values: ArrayLike<number>, offset: number, out: Numbers): void {
+    this.transformInto(values, offset, this.standardized);
+    scoresInto(this.standardized, this.weights.coefficients, this.weights.intercepts, out);
+    softmaxInPlace(out);
   }
 
   /** Class probabilities of one row, in `classes` order. */
-  probabilities(row: readonly number[]): number[] {
-    return softmax(scores(this.transform(row), this.weights.coefficients, this.weights.intercepts));
+  probabilities(row: ArrayLike<number>): number[] {
+    const out = new Array<number>(this.classes.length);
+    this.probabilitiesInto(row, 0, out);
+    return out;
   }
 
   /** One `{label: probability}` per row, as DRUM answers for classification. */
-  predict(rows: readonly (readonly number[])[]): Record<string, number>[] {
+  predict(rows: readonly ArrayLike<number>[]): Record<string, number>[] {
     return rows.map((row) => Object.fromEntries(this.probabilities(row).map((p, k) => [this.classes[k], p])));
   }
 
   /** The most probable label of each row. */
-  labels(rows: readonly (readonly number[])[]): string[] {
+  labels(rows: readonly ArrayLike<number>[]): string[] {
     return rows.map((row) => this.classes[argmax(this.probabilities(row))]);
   }
 }

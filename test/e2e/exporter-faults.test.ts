@@ -1,6 +1,6 @@
 import test from 'ava';
 import { refusingEndpoint, startReceiver, type OtlpReceiver } from './otlp-receiver';
-import { postCsv, PREDICTION_SERVER, startProcess } from './server-process';
+import { postCsv, PREDICTION_SERVER, PROCESS_BOUND_MS, startProcess } from './server-process';
 
 // A collector that is down or stuck must not slow the answers or keep the server from stopping.
 
@@ -52,7 +52,7 @@ test('collector refusing with a short OTEL_EXPORTER_OTLP_TIMEOUT: each failed ex
   const port = new URL(url).port;
   const failure = `drum-otel: OpenTelemetry SDK error (usually a failed export): connect ECONNREFUSED 127.0.0.1:${port}`;
   t.is((await postCsv(server, '/predict/')).status, 200);
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + PROCESS_BOUND_MS;
   while (!server.stderr().includes(failure) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   t.is((await postCsv(server, '/predict/')).status, 200, 'still answering after the failure');
   const exit = await server.stop('SIGTERM');

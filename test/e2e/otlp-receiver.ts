@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeJsonMetrics, type ExportedMetric } from './otlp-metrics';
 import { plainAttributes, type KeyValue } from './otlp-json';
+import { PROCESS_BOUND_MS } from './server-process';
 
 /** One POST the receiver got. */
 export interface ReceivedExport {
@@ -38,7 +39,7 @@ export interface OtlpReceiver {
   readonly exports: ReceivedExport[];
   /** Every span of every http/json export so far. */
   spans(): ExportedSpan[];
-  /** Polls until at least `count` spans arrived (or the time is up), then returns them all. */
+  /** Polls until at least `count` spans arrived (or, at the latest, the time is up), then returns them all. */
   waitForSpans(count: number, timeoutMs?: number): Promise<ExportedSpan[]>;
   /** Every data point of every http/json metrics export so far, one entry per metric of each export. */
   metrics(): ExportedMetric[];
@@ -106,7 +107,7 @@ export async function startReceiver(behaviour: 'ok' | 'hang' = 'ok'): Promise<Ot
     url: `http://127.0.0.1:${port}`,
     exports,
     spans,
-    async waitForSpans(count, timeoutMs = 10_000) {
+    async waitForSpans(count, timeoutMs = PROCESS_BOUND_MS) {
       const deadline = Date.now() + timeoutMs;
       while (spans().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       return spans();

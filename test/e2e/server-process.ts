@@ -1,11 +1,18 @@
 import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const PREDICTION_SERVER = join(ROOT, 'build', 'examples', 'prediction-server', 'main.js');
 export const GATEWAY = join(ROOT, 'build', 'examples', 'two-services', 'gateway.js');
+
+/**
+ * An upper bound, not an expectation: how long a process may take to print its ready line, to stop, or to
+ * run to its end while other work keeps every core busy (a start takes under a second on an idle machine,
+ * 6-7 s on a loaded one). Tests wait for the event itself and fail after this only when it never comes.
+ */
+export const PROCESS_BOUND_MS = 50_000;
 
 export const IRIS_HEADER = 'sepal_length,sepal_width,petal_length,petal_width';
 /** Rows 1, 51 and 101 of data/iris.csv: a setosa, a versicolor, a virginica. */
@@ -59,7 +66,7 @@ function waitForExit(child: ChildProcess, since: number, timeoutMs: number): Pro
 export async function runToExit(
   script: string,
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = PROCESS_BOUND_MS,
 ): Promise<Exit & { stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [script], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -70,18 +77,20 @@ export async function runToExit(
   return { ...exit, stdout, stderr };
 }
 
+/** What a test starts: a program, its arguments, and how its output names it. */
+interface Command {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly label: string;
+}
+
 /**
- * Starts `script` with `env` and waits until it prints `listening on http://localhost:<port>`. Its output is
- * kept quiet, and printed only when the test fails; the process is killed when the test ends. The bound is
- * generous, as for {@link runToExit}.
+ * Starts `command` with `env` and waits until it prints `listening on http://localhost:<port>` (however long
+ * that takes, up to {@link PROCESS_BOUND_MS}). Its output is kept quiet, and printed only when the test
+ * fails; the process is killed when the test ends.
  */
-export async function startProcess(
-  t: ExecutionContext,
-  script: string,
-  env: Record<string, string>,
-  timeoutMs = 30_000,
-): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [script], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCommand(t: ExecutionContext, command: Command, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const child = spawn(command.file, [...command.args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
@@ -91,10 +100,13 @@ export async function startProcess(
   });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    if (!t.passed) console.error(`--- output of ${script} (${JSON.stringify(env)}):\n${output}--- end`);
+    if (!t.passed) console.error(`--- output of ${command.label}:\n${output}--- end`);
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${command.label} did not start within ${PROCESS_BOUND_MS} ms:\n${output}`)),
+      PROCESS_BOUND_MS,
+    );
     const check = () => {
       const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
       if (match === null) return;
@@ -105,7 +117,7 @@ export async function startProcess(
     child.stdout!.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${script} exited (${code}) before listening:\n${output}`));
+      reject(new Error(`${command.label} exited (${code}) before listening:\n${output}`));
     });
   });
   return {
@@ -114,12 +126,30 @@ export async function startProcess(
     url: `http://127.0.0.1:${port}`,
     output: () => output,
     stderr: () => stderr,
-    stop(signal = 'SIGTERM', timeoutMs = 20_000) {
+    stop(signal = 'SIGTERM', timeoutMs = PROCESS_BOUND_MS) {
       const since = Date.now();
       child.kill(signal);
       return waitForExit(child, since, timeoutMs);
     },
   };
+}
+
+/** Starts the Node script `script` with `env` (see {@link startCommand}). */
+export function startProcess(t: ExecutionContext, script: string, env: Record<string, string>): Promise<ServerProcess> {
+  return startCommand(t, { file: process.execPath, args: [script], label: `${script} (${JSON.stringify(env)})` }, cleanEnv(env));
+}
+
+/**
+ * Runs `npm start` in the repository as a user would, without its `prestart` build (`--ignore-scripts`: the
+ * suite was built already), with this test's Node first on PATH. `child` is the npm process.
+ */
+export function startNpmStart(t: ExecutionContext, env: Record<string, string>): Promise<ServerProcess> {
+  const path = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
+  return startCommand(
+    t,
+    { file: 'npm', args: ['start', '--ignore-scripts'], label: `npm start (${JSON.stringify(env)})` },
+    { ...cleanEnv(env), PATH: path },
+  );
 }
 
 /** An HTTP answer with its body as text. */

@@ -1,8 +1,12 @@
 import test from 'ava';
+import { keepCoresBusy } from './busy-cores';
 import { GATEWAY, PREDICTION_SERVER, runToExit } from './server-process';
 
 // A misconfigured server refuses to start, saying which of its own variables is wrong; it never runs
 // half-configured. (Wrong OpenTelemetry variables do not stop it: see otel-environment.test.ts.)
+// Each case starts a process: they run while other processes keep every core busy, as on a shared machine.
+
+keepCoresBusy();
 
 const cases: readonly (readonly [env: Record<string, string>, message: string])[] = [
   [{ ENABLE_OTEL: 'maybe' }, 'ENABLE_OTEL="maybe" is invalid; expected true or false'],

@@ -5,7 +5,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { NextFunction, Request, Response } from 'express';
 import { Controller, Get, JsonController, Param } from 'routing-controllers';
 import { instrumentControllers, type InstrumentOptions } from '../../src';
-import { closeEachConnection, type RunningServer } from '../helpers/server';
+import type { RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 import { delay, drumSpans, startServerWith } from './support';
 
@@ -177,10 +177,11 @@ test.before(async () => {
   instrumentControllers([InstrumentedJson, InstrumentedText]);
   hookNames.forEach((name, index) => instrumentControllers([hookControllers[index]], HOOKS[name]));
   const controllers = [InstrumentedJson, TwinJson, InstrumentedText, TwinText, ...hookControllers, TwinHooks];
-  defaultServer = await startServerWith({ controllers, development: false });
-  customServer = await startServerWith({ controllers, development: false, defaultErrorHandler: false });
-  (customServer.server.listeners('request')[0] as unknown as { use: Function }).use(customErrorHandler);
-  for (const { server } of [defaultServer, customServer]) closeEachConnection(server);
+  // Error answers over fetch's keep-alive pool: see closeEachConnection.
+  defaultServer = await startServerWith({ controllers, development: false }, { closeConnections: true });
+  customServer = await startServerWith({ controllers, development: false, defaultErrorHandler: false }, { closeConnections: true });
+  // The Express app: the last request listener (closeEachConnection's comes first).
+  (customServer.server.listeners('request').at(-1) as unknown as { use: Function }).use(customErrorHandler);
 });
 
 test.after.always(async () => {

@@ -3,16 +3,20 @@ import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createExpressServer, type RoutingControllersOptions } from 'routing-controllers';
-import { serve, type RunningServer } from '../helpers/server';
+import { closeEachConnection, serve, type RunningServer } from '../helpers/server';
 
-/** Like `startServer`, with Node's own server options (a bigger `maxHeaderSize`) and listen backlog. */
+/**
+ * Like `startServer`, with Node's own server options (a bigger `maxHeaderSize`) and listen backlog; keeps
+ * connections alive unless `closeConnections` (see `closeEachConnection`).
+ */
 export async function startServerWith(
   options: RoutingControllersOptions,
-  { maxHeaderSize, backlog }: { maxHeaderSize?: number; backlog?: number } = {},
+  { maxHeaderSize, backlog, closeConnections = false }: { maxHeaderSize?: number; backlog?: number; closeConnections?: boolean } = {},
 ): Promise<RunningServer> {
   const app = createExpressServer(options);
   app.set('env', 'test');
-  return serve(createServer(maxHeaderSize === undefined ? {} : { maxHeaderSize }, app), backlog);
+  const server = createServer(maxHeaderSize === undefined ? {} : { maxHeaderSize }, app);
+  return serve(closeConnections ? closeEachConnection(server) : server, backlog);
 }
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -20,9 +20,9 @@ export async function startServer(options: RoutingControllersOptions): Promise<R
 }
 
 /**
- * Makes `server` answer every request with `Connection: close`. After an error response, routing-controllers
+ * Answers every request of `server` with `Connection: close`. After an error response, routing-controllers
  * calls next(error) and Express's final handler destroys the socket: a keep-alive client racing to reuse it
- * would see "fetch failed".
+ * sees "fetch failed" (more often the busier the machine).
  */
 export function closeEachConnection(server: Server): Server {
   server.prependListener('request', (_request, response) => response.setHeader('Connection', 'close'));
