@@ -16,6 +16,8 @@ export type {
   RequestHook,
   ResponseHook,
   HeaderAttributes,
+  HookInfo,
+  ActionInfo,
 } from './types';
 // setup (issue 4)
 export { setupOtel } from './setup';

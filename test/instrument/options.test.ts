@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import test from 'ava';
-import { SpanKind, type Span } from '@opentelemetry/api';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SpanKind } from '@opentelemetry/api';
 import { All, Controller, Get, JsonController, Post } from 'routing-controllers';
-import { instrumentControllers, NoTrace, Traced, type InstrumentOptions } from '../src';
-import { startServer } from './helpers/server';
-import { captureDiag, finishedSpans, registerTracing } from './helpers/tracing';
+import { instrumentControllers, NoTrace, Traced, type HookInfo, type InstrumentOptions } from '../../src';
+import { startServer } from '../helpers/server';
+import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 
 const { exporter } = registerTracing();
 const diagRecords = captureDiag();
@@ -34,7 +33,7 @@ async function oneRequest(
   }
 }
 
-test.serial('routePrefix and a controller route are part of the span name and http.route', async (t) => {
+test.serial("the route prefix given to routing-controllers only is part of the span name and http.route", async (t) => {
   @JsonController('/models')
   class PrefixedController {
     @Get('/:id/versions/:version')
@@ -42,7 +41,7 @@ test.serial('routePrefix and a controller route are part of the span name and ht
       return { ok: true };
     }
   }
-  const { status, spans } = await oneRequest([PrefixedController], { routePrefix: '/api' }, '/api/models/7/versions/2', {}, { routePrefix: '/api' });
+  const { status, spans } = await oneRequest([PrefixedController], {}, '/api/models/7/versions/2', {}, { routePrefix: '/api' });
   t.is(status, 200);
   t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route'], span.attributes['url.path']]), [
     ['drum.GET /api/models/:id/versions/:version', '/api/models/:id/versions/:version', '/api/models/7/versions/2'],
@@ -50,7 +49,20 @@ test.serial('routePrefix and a controller route are part of the span name and ht
   t.deepEqual(diagRecords, []);
 });
 
-test.serial('a routePrefix that differs from routing-controllers\' is reported through diag, not silently mis-named', async (t) => {
+test.serial('a prefix without a slash is applied as routing-controllers applies it', async (t) => {
+  @JsonController()
+  class BareController {
+    @Post('/predict/')
+    predict() {
+      return { ok: true };
+    }
+  }
+  const { status, spans } = await oneRequest([BareController], {}, '/api/predict/', { method: 'POST' }, { routePrefix: 'api' });
+  t.is(status, 200);
+  t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route']]), [['drum.POST /api/predict/', '/api/predict/']]);
+});
+
+test.serial('the routePrefix option is not needed, and one that differs from routing-controllers\' changes nothing', async (t) => {
   @JsonController()
   class MismatchController {
     @Get('/mismatch/')
@@ -60,10 +72,33 @@ test.serial('a routePrefix that differs from routing-controllers\' is reported t
   }
   const { status, spans } = await oneRequest([MismatchController], { routePrefix: '/v1' }, '/v2/mismatch/', {}, { routePrefix: '/v2' });
   t.is(status, 200);
-  t.deepEqual(spans, []);
-  t.is(diagRecords.length, 1);
-  t.is(diagRecords[0].level, 'warn');
-  t.regex(diagRecords[0].message, /MismatchController has the route \/v2\/mismatch\/; is routePrefix \("\/v1"\)/);
+  t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route']]), [['drum.GET /v2/mismatch/', '/v2/mismatch/']]);
+  t.deepEqual(diagRecords, []);
+});
+
+test.serial('the routePrefix option decides between two actions whose routes end alike under the prefix', async (t) => {
+  const define = () => {
+    @JsonController()
+    class AlikeController {
+      @Post('/predict/')
+      predict() {
+        return 'short';
+      }
+
+      @Post('/api/predict/')
+      apiPredict() {
+        return 'long';
+      }
+    }
+    return AlikeController;
+  };
+  const hinted = await oneRequest([define()], { routePrefix: '/api' }, '/api/predict/', { method: 'POST' }, { routePrefix: '/api' });
+  t.is(hinted.body, '"short"');
+  t.deepEqual(hinted.spans.map((span) => span.name), ['drum.POST /api/predict/']);
+  exporter.reset();
+  const unhinted = await oneRequest([define()], {}, '/api/api/predict/', { method: 'POST' }, { routePrefix: '/api' });
+  t.is(unhinted.body, '"long"');
+  t.deepEqual(unhinted.spans.map((span) => span.name), ['drum.POST /api/api/predict/']);
 });
 
 test.serial('spanNamePrefix replaces drum in the default name', async (t) => {
@@ -150,7 +185,7 @@ test.serial('captureRequestHeaders records listed headers as string[] and redact
   for (const secret of ['sk-live-123', 'tok-456', 'session=abc', 'key-789']) t.false(everything.includes(secret), secret);
 });
 
-test.serial('headerAttributes replaces the identity headers; requestHook and responseHook see the span, request and response', async (t) => {
+test.serial('headerAttributes replaces the identity headers; requestHook and responseHook get one info object', async (t) => {
   @JsonController()
   class HookController {
     @Get('/hooks/')
@@ -159,23 +194,29 @@ test.serial('headerAttributes replaces the identity headers; requestHook and res
     }
   }
   const seen: string[] = [];
+  const infos: HookInfo[] = [];
   const { spans } = await oneRequest(
     [HookController],
     {
       headerAttributes: (headers) => ({ 'tenant.id': String(headers['x-tenant']) }),
-      requestHook: (span: Span, request: IncomingMessage) => {
-        seen.push(`request ${request.url}`);
-        span.setAttribute('hook.request', true);
+      requestHook: (info) => {
+        infos.push(info);
+        seen.push(`request ${info.request.url} ${info.action.controller.name}.${info.action.method} ${info.action.route}`);
+        info.span.setAttribute('hook.request', true);
       },
-      responseHook: (span: Span, response: ServerResponse) => {
-        seen.push(`response ${response.statusCode}`);
-        span.setAttribute('hook.response', response.statusCode);
+      responseHook: (info) => {
+        infos.push(info);
+        seen.push(`response ${info.response.statusCode}`);
+        info.span.setAttribute('hook.response', info.response.statusCode);
       },
     },
-    '/hooks/?a=1',
+    '/api/hooks/?a=1',
     { headers: { 'x-tenant': 'acme', 'x-datarobot-consumer-id': 'not-used' } },
+    { routePrefix: '/api' },
   );
-  t.deepEqual(seen, ['request /hooks/?a=1', 'response 200']);
+  t.deepEqual(seen, ['request /api/hooks/?a=1 HookController.get /api/hooks/', 'response 200']);
+  t.is(infos[0], infos[1], 'both hooks get the same object');
+  t.is(infos[0].response.req, infos[0].request);
   t.is(spans[0].attributes['tenant.id'], 'acme');
   t.is(spans[0].attributes['gen_ai.request.consumer_id'], undefined);
   t.is(spans[0].attributes['hook.request'], true);
@@ -214,7 +255,7 @@ test.serial('hooks and headerAttributes that throw are reported through diag; th
     [
       ['error', 'drum-otel: headerAttributes of ThrowingHookController.get threw; the request goes on', 'header boom'],
       ['error', 'drum-otel: requestHook of ThrowingHookController.get threw; the request goes on', 'request boom'],
-      ['error', 'drum-otel: responseHook threw; the request goes on', 'response boom'],
+      ['error', 'drum-otel: responseHook of ThrowingHookController.get threw; the request goes on', 'response boom'],
     ],
   );
 });

@@ -1,11 +1,11 @@
-import { tracing } from './fixtures/http-instrumentation';
+import { tracing } from '../fixtures/http-instrumentation';
 import 'reflect-metadata';
 import test from 'ava';
 import { SpanKind } from '@opentelemetry/api';
 import { Get, JsonController } from 'routing-controllers';
-import { instrumentControllers, NoTrace } from '../src';
-import { startServer, type RunningServer } from './helpers/server';
-import { finishedSpans } from './helpers/tracing';
+import { instrumentControllers, NoTrace } from '../../src';
+import { startServer, type RunningServer } from '../helpers/server';
+import { finishedSpans } from '../helpers/tracing';
 
 const { exporter } = tracing;
 
