@@ -1,0 +1,99 @@
+import 'reflect-metadata';
+import test from 'ava';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createExpressServer, Get, JsonController, Param } from 'routing-controllers';
+import { instrumentControllers } from '../../src';
+import { serve, type RunningServer } from '../helpers/server';
+import { finishedSpans, registerTracing } from '../helpers/tracing';
+
+const run = promisify(execFile);
+const { exporter } = registerTracing();
+const markers = mkdtempSync(join(tmpdir(), 'drum-otel-cpu-'));
+
+/** Holds the event loop, as a CPU-bound model does, until the client process says it has gone. */
+function holdLoopUntilAbandoned(name: string): void {
+  writeFileSync(join(markers, `${name}.started`), '');
+  const abandoned = join(markers, `${name}.abandoned`);
+  while (!existsSync(abandoned)) {
+    // CPU-bound work; the test's client writes the marker once it has closed the connection.
+  }
+}
+
+@JsonController()
+class CpuController {
+  @Get('/cpu/:name')
+  score(@Param('name') name: string) {
+    holdLoopUntilAbandoned(name);
+    return { scored: true };
+  }
+
+  @Get('/cpu-throws/:name')
+  scoreAndFail(@Param('name') name: string) {
+    holdLoopUntilAbandoned(name);
+    throw new RangeError('model exploded');
+  }
+
+  @Get('/busy/')
+  busy() {
+    const until = performance.now() + 30;
+    while (performance.now() < until) {
+      // Long enough for drum-otel to wait for one more poll before the response is written.
+    }
+    return { busy: true };
+  }
+}
+
+let server: RunningServer;
+
+test.before(async () => {
+  // A keep-alive server: the client, not the server, decides when the connection closes.
+  server = await serve(createServer(createExpressServer({ controllers: instrumentControllers([CpuController]) })));
+});
+
+test.after.always(async () => {
+  await server?.close();
+  rmSync(markers, { recursive: true, force: true });
+});
+
+test.beforeEach(() => exporter.reset());
+
+async function abandon(path: string, name: string, how: 'close' | 'reset'): Promise<void> {
+  const client = join(__dirname, '..', 'fixtures', 'abandoning-client.js');
+  const port = new URL(server.url).port;
+  await run(process.execPath, [client, port, path, join(markers, `${name}.started`), join(markers, `${name}.abandoned`), how]);
+}
+
+for (const how of ['close', 'reset'] as const) {
+  test.serial(`a synchronous action whose client ${how === 'close' ? 'closes the connection' : 'resets the connection'} while it runs is marked aborted, with the status it wrote`, async (t) => {
+    await abandon(`/cpu/${how}`, how, how);
+    const [span, ...others] = await finishedSpans(exporter, 1);
+    t.deepEqual(others, []);
+    t.is(span.name, 'drum.GET /cpu/:name');
+    t.is(span.attributes['drum.request.aborted'], true);
+    t.is(span.attributes['http.response.status_code'], 200);
+    t.is(span.status.code, SpanStatusCode.UNSET);
+  });
+}
+
+test.serial('a synchronous action that throws after its client left: aborted, 500 and the exception', async (t) => {
+  await abandon('/cpu-throws/thrower', 'thrower', 'close');
+  const [span] = await finishedSpans(exporter, 1);
+  t.is(span.attributes['drum.request.aborted'], true);
+  t.is(span.attributes['http.response.status_code'], 500);
+  t.is(span.attributes['error.type'], 'RangeError');
+  t.deepEqual(span.status, { code: SpanStatusCode.ERROR, message: 'model exploded' });
+});
+
+test.serial('a long synchronous action whose client waits gets its answer and is not marked aborted', async (t) => {
+  const response = await fetch(`${server.url}/busy/`);
+  t.deepEqual(await response.json(), { busy: true });
+  const [span] = await finishedSpans(exporter, 1);
+  t.is(span.attributes['drum.request.aborted'], undefined);
+  t.is(span.attributes['http.response.status_code'], 200);
+});
