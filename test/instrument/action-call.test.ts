@@ -16,11 +16,15 @@ const run = promisify(execFile);
 const { exporter } = registerTracing();
 const markers = mkdtempSync(join(tmpdir(), 'drum-otel-cpu-'));
 
-/** Holds the event loop, as a CPU-bound model does, until the client process says it has gone. */
+/**
+ * Holds the event loop, as a CPU-bound model does, until the client process says it has gone, and for at
+ * least 50 ms: drum-otel looks for such clients after calls that held the loop 10 ms or more.
+ */
 function holdLoopUntilAbandoned(name: string): void {
+  const started = performance.now();
   writeFileSync(join(markers, `${name}.started`), '');
   const abandoned = join(markers, `${name}.abandoned`);
-  while (!existsSync(abandoned)) {
+  while (performance.now() - started < 50 || !existsSync(abandoned)) {
     // CPU-bound work; the test's client writes the marker once it has closed the connection.
   }
 }

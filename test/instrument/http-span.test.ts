@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import test from 'ava';
 import { SpanKind } from '@opentelemetry/api';
 import { Get, JsonController } from 'routing-controllers';
-import { instrumentControllers, NoTrace } from '../../src';
+import { instrumentControllers, NoTrace, type HookInfo } from '../../src';
 import { startServer, type RunningServer } from '../helpers/server';
 import { finishedSpans } from '../helpers/tracing';
 
@@ -11,6 +11,14 @@ const { exporter } = tracing;
 
 @JsonController()
 class ModelController {
+  @Get('/models/:id')
+  get() {
+    return { ok: true };
+  }
+}
+
+@JsonController('/lean')
+class LeanController {
   @Get('/models/:id')
   get() {
     return { ok: true };
@@ -27,9 +35,18 @@ class HealthController {
 }
 
 let server: RunningServer;
+const hookSpans: string[] = [];
 
 test.before(async () => {
-  server = await startServer({ controllers: instrumentControllers([ModelController, HealthController]) });
+  instrumentControllers([ModelController, HealthController]);
+  instrumentControllers([LeanController], {
+    internalSpan: false,
+    requestHook: ({ span, action }: HookInfo) => {
+      span.setAttribute('hook.route', action.route);
+      hookSpans.push(span.spanContext().spanId);
+    },
+  });
+  server = await startServer({ controllers: [ModelController, HealthController, LeanController], routePrefix: '/api' });
 });
 
 test.after.always(async () => {
@@ -46,9 +63,9 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
   return response.status;
 }
 
-test.serial('with instrumentation-http on, the drum span is an INTERNAL child of the one http SERVER span', async (t) => {
+test.serial('with instrumentation-http on, its SERVER span gets the route and name, and the drum span is its INTERNAL child', async (t) => {
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-  t.is(await get('/models/5', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }), 200);
+  t.is(await get('/api/models/5', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }), 200);
   const spans = await finishedSpans(exporter, 2);
   t.is(spans.length, 2);
   const servers = spans.filter((span) => span.kind === SpanKind.SERVER);
@@ -56,8 +73,11 @@ test.serial('with instrumentation-http on, the drum span is an INTERNAL child of
   const [http] = servers;
   const drum = spans.find((span) => span.instrumentationScope.name === 'drum-otel');
   t.truthy(drum);
-  t.is(drum!.name, 'drum.GET /models/:id');
+  t.is(http.name, 'GET /api/models/:id');
+  t.is(http.attributes['http.route'], '/api/models/:id');
+  t.is(drum!.name, 'drum.GET /api/models/:id');
   t.is(drum!.kind, SpanKind.INTERNAL);
+  t.is(drum!.attributes['http.route'], '/api/models/:id');
   t.is(http.spanContext().traceId, traceId);
   t.is(http.parentSpanContext?.spanId, '00f067aa0ba902b7');
   t.is(drum!.spanContext().traceId, traceId);
@@ -65,9 +85,26 @@ test.serial('with instrumentation-http on, the drum span is an INTERNAL child of
   t.is(drum!.attributes['http.response.status_code'], 200);
 });
 
-test.serial('a @NoTrace() route still gets the http span, but no drum span', async (t) => {
-  t.is(await get('/health/'), 200);
+test.serial('a @NoTrace() route still gets the http span, unnamed by drum-otel, but no drum span', async (t) => {
+  t.is(await get('/api/health/'), 200);
+  const spans = await finishedSpans(exporter, 2, 300);
+  t.deepEqual(spans.map((span) => [span.instrumentationScope.name, span.kind, span.name, span.attributes['http.route']]), [
+    ['@opentelemetry/instrumentation-http', SpanKind.SERVER, 'GET', undefined],
+  ]);
+});
+
+test.serial('internalSpan: false: only the http SERVER span, with the route, its name, the DRUM attributes and the hooks', async (t) => {
+  hookSpans.length = 0;
+  t.is(await get('/api/lean/models/7', { 'x-datarobot-consumer-id': 'user-7' }), 200);
   const spans = await finishedSpans(exporter, 2, 300);
   t.is(spans.length, 1);
-  t.deepEqual(spans.map((span) => [span.instrumentationScope.name, span.kind]), [['@opentelemetry/instrumentation-http', SpanKind.SERVER]]);
+  const [http] = spans;
+  t.is(http.instrumentationScope.name, '@opentelemetry/instrumentation-http');
+  t.is(http.kind, SpanKind.SERVER);
+  t.is(http.name, 'GET /api/lean/models/:id');
+  t.is(http.attributes['http.route'], '/api/lean/models/:id');
+  t.is(http.attributes['gen_ai.request.consumer_id'], 'user-7');
+  t.is(http.attributes['hook.route'], '/api/lean/models/:id');
+  t.is(http.attributes['http.response.status_code'], 200);
+  t.deepEqual(hookSpans, [http.spanContext().spanId]);
 });

@@ -213,7 +213,7 @@ function drumSpans(spans: readonly ReadableSpan[]): ReadableSpan[] {
 }
 
 test.serial('a traced action gets one SERVER span named by its @Traced name, with request and status attributes', async (t) => {
-  const response = await postJson('/predict/?debug=1', { model: 'iris', rows: 2 }, {
+  const response = await postJson('/predict/?sig=abc&x=1', { model: 'iris', rows: 2 }, {
     'X-DataRobot-Consumer-Id': 'user-42',
     'X-DataRobot-Consumer-Type': 'service',
   });
@@ -226,7 +226,7 @@ test.serial('a traced action gets one SERVER span named by its @Traced name, wit
     'http.request.method': 'POST',
     'http.route': '/predict/',
     'url.path': '/predict/',
-    'url.query': 'debug=1',
+    'url.query': 'sig=REDACTED&x=1',
     'url.scheme': 'http',
     'server.address': '127.0.0.1',
     'server.port': Number(new URL(server.url).port),

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { SpanKind } from '@opentelemetry/api';
-import { All, Controller, Get, JsonController, Post } from 'routing-controllers';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { All, Body, Controller, createExpressServer, Get, JsonController, Post } from 'routing-controllers';
 import { instrumentControllers, NoTrace, Traced, type HookInfo, type InstrumentOptions } from '../../src';
-import { startServer } from '../helpers/server';
+import { serve, startServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 
 const { exporter } = registerTracing();
@@ -27,7 +30,7 @@ async function oneRequest(
   try {
     const response = await fetch(`${server.url}${path}`, init);
     const body = await response.text();
-    return { status: response.status, body, spans: await finishedSpans(exporter, 1, 300) };
+    return { status: response.status, body, spans: await finishedSpans(exporter, 1, 300), port: Number(new URL(server.url).port) };
   } finally {
     await server.close();
   }
@@ -356,4 +359,84 @@ test.serial('one method with several route decorators gets a span on every route
   } finally {
     await server.close();
   }
+});
+
+test.serial('behind TLS the span says https, with the port of the connection', async (t) => {
+  @JsonController()
+  class SecureModelController {
+    @Get('/secure-model/')
+    get() {
+      return { ok: true };
+    }
+  }
+  // A self-signed certificate for 127.0.0.1, made for these tests only.
+  const tls = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
+  const app = createExpressServer({ controllers: instrumentControllers([SecureModelController]) });
+  const server = await serve(createHttpsServer({ key: readFileSync(join(tls, 'key.pem')), cert: readFileSync(join(tls, 'cert.pem')) }, app));
+  try {
+    const port = Number(new URL(server.url).port);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpsRequest({ host: '127.0.0.1', port, path: '/secure-model/?x=1', rejectUnauthorized: false, agent: false }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    t.is(status, 200);
+    const [span] = await finishedSpans(exporter, 1);
+    t.like(span.attributes, {
+      'url.scheme': 'https',
+      'url.query': 'x=1',
+      'server.address': '127.0.0.1',
+      'server.port': port,
+      'client.address': '127.0.0.1',
+      'network.protocol.version': '1.1',
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+test.serial('X-Forwarded-Proto and X-Forwarded-For count only with trustProxy', async (t) => {
+  const forwarded = { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' } };
+  const proxied = (options: InstrumentOptions) => {
+    @JsonController()
+    class ProxiedController {
+      @Get('/proxied/')
+      get() {
+        return { ok: true };
+      }
+    }
+    return oneRequest([ProxiedController], options, '/proxied/', forwarded);
+  };
+  const spoofed = await proxied({});
+  t.like(spoofed.spans[0].attributes, { 'url.scheme': 'http', 'client.address': '127.0.0.1', 'server.address': '127.0.0.1', 'server.port': spoofed.port });
+  exporter.reset();
+  const trusted = await proxied({ trustProxy: true });
+  t.like(trusted.spans[0].attributes, { 'url.scheme': 'https', 'client.address': '203.0.113.9', 'server.address': '127.0.0.1', 'server.port': trusted.port });
+});
+
+test.serial('recordBodySizes adds the request and response body sizes; they are absent by default', async (t) => {
+  const sized = (options: InstrumentOptions) => {
+    @JsonController()
+    class SizedController {
+      @Post('/sized/')
+      post(@Body() body: unknown) {
+        return { echoed: body };
+      }
+    }
+    return oneRequest([SizedController], options, '/sized/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"rows":[1,2,3]}',
+    });
+  };
+  const off = await sized({});
+  t.is(off.body, '{"echoed":{"rows":[1,2,3]}}');
+  t.false(Object.keys(off.spans[0].attributes).some((key) => key.endsWith('body.size')));
+  exporter.reset();
+  const on = await sized({ recordBodySizes: true });
+  t.is(on.spans[0].attributes['http.request.body.size'], 16);
+  t.is(on.spans[0].attributes['http.response.body.size'], Buffer.byteLength(on.body));
 });
