@@ -53,8 +53,11 @@ export interface HookInfo {
    * `@opentelemetry/instrumentation-http`, that instrumentation's SERVER span.
    */
   readonly span: Span;
+  /** Node's request, as Express and routing-controllers see it. */
   readonly request: IncomingMessage;
+  /** Node's response to it. */
   readonly response: ServerResponse;
+  /** The action the request reached. */
   readonly action: ActionInfo;
 }
 

@@ -82,10 +82,10 @@ function symbolName(node: ts.Node): string {
   return ts.SyntaxKind[node.kind];
 }
 
-/** Every ```ts block in the TSDoc comments of `src/*.ts`, named by file, symbol and tag. */
+/** Every ```ts block in the TSDoc comments of the `.ts` files in `src/` and its folders, named by file, symbol and tag. */
 function sourceBlocks(): DocBlock[] {
   const blocks: DocBlock[] = [];
-  const files = readdirSync(join(root, 'src'))
+  const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
     .sort();
   for (const name of files) {

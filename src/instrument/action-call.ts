@@ -58,9 +58,9 @@ function callTraced(
   try {
     result = callAction(call, actionMetadata, action, params);
   } catch (error) {
+    // Rethrown as it is: routing-controllers handles a thrown error otherwise than a rejection.
     requestTrace.recordFailure(error);
-    if (performance.now() - started < BLOCKING_CALL_MS) throw error;
-    return afterNextPoll(requestTrace, action, Promise.reject(error));
+    throw error;
   }
   if (performance.now() - started >= BLOCKING_CALL_MS) result = afterNextPoll(requestTrace, action, result);
   if (!isPromiseLike(result)) return result;
@@ -81,6 +81,7 @@ function afterNextPoll(requestTrace: RequestTrace, action: Action, result: unkno
       if (connectionClosed(action)) requestTrace.clientGone = true;
       return settle();
     });
+  // Handlers attached at once: a rejection waiting for the poll is not an unhandled one.
   return Promise.resolve(result).then(
     (value) => handOn(() => value),
     (error: unknown) =>

@@ -37,12 +37,6 @@ class CpuController {
     return { scored: true };
   }
 
-  @Get('/cpu-throws/:name')
-  scoreAndFail(@Param('name') name: string) {
-    holdLoopUntilAbandoned(name);
-    throw new RangeError('model exploded');
-  }
-
   @Get('/busy/')
   busy() {
     const until = performance.now() + 30;
@@ -50,6 +44,16 @@ class CpuController {
       // Long enough for drum-otel to wait for one more poll before the response is written.
     }
     return { busy: true };
+  }
+
+  @Get('/busy-async/')
+  async busyAsync() {
+    const until = performance.now() + 30;
+    while (performance.now() < until) {
+      // The synchronous start of an async action holds the loop just the same.
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    throw new RangeError('model exploded');
   }
 }
 
@@ -85,19 +89,28 @@ for (const how of ['close', 'reset'] as const) {
   });
 }
 
-test.serial('a synchronous action that throws after its client left: aborted, 500 and the exception', async (t) => {
-  await abandon('/cpu-throws/thrower', 'thrower', 'close');
-  const [span] = await finishedSpans(exporter, 1);
-  t.is(span.attributes['drum.request.aborted'], true);
-  t.is(span.attributes['http.response.status_code'], 500);
-  t.is(span.attributes['error.type'], 'RangeError');
-  t.deepEqual(span.status, { code: SpanStatusCode.ERROR, message: 'model exploded' });
-});
-
 test.serial('a long synchronous action whose client waits gets its answer and is not marked aborted', async (t) => {
   const response = await fetch(`${server.url}/busy/`);
   t.deepEqual(await response.json(), { busy: true });
   const [span] = await finishedSpans(exporter, 1);
   t.is(span.attributes['drum.request.aborted'], undefined);
   t.is(span.attributes['http.response.status_code'], 200);
+});
+
+test.serial('an async action that held the loop and then rejects: its error response and exception, no unhandled rejection', async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const response = await fetch(`${server.url}/busy-async/`);
+    t.is(response.status, 500);
+    t.like(await response.json(), { name: 'RangeError', message: 'model exploded' });
+    const [span] = await finishedSpans(exporter, 1);
+    t.is(span.attributes['drum.request.aborted'], undefined);
+    t.is(span.attributes['error.type'], 'RangeError');
+    t.deepEqual(span.status, { code: SpanStatusCode.ERROR, message: 'model exploded' });
+    t.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });
