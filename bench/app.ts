@@ -32,7 +32,7 @@ type DrumOtelUse = 'none' | 'traced' | 'notrace';
 
 function drumOtelUse(config: ConfigName): DrumOtelUse {
   if (config === 'notrace') return 'notrace';
-  return config === 'drum-otel' || config === 'drum-otel+otlp' ? 'traced' : 'none';
+  return config === 'drum-otel' || config === 'drum-otel+otlp' || config === 'drum-otel+metrics' ? 'traced' : 'none';
 }
 
 /** Instruments the bench controllers; drum-otel is loaded only here, so `baseline` never loads it. */

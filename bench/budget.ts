@@ -53,6 +53,15 @@ function versusAutoCheck(find: Find, route: string): BudgetCheck {
   return { goal, measured: `${ratio.toFixed(2)} x`, met: ratio >= 1.8 };
 }
 
+/** What drum-otel's HTTP server metrics add per request over `drum-otel` alone: at most 3 us on Node 24. */
+function metricsCheck(find: Find, route: string): BudgetCheck {
+  const goal = `${route}: drum-otel+metrics CPU - drum-otel CPU <= 3 us`;
+  const withMetrics = find('drum-otel+metrics', route)?.addedCpuUs;
+  const without = find('drum-otel', route)?.addedCpuUs;
+  if (withMetrics == null || without == null) return notMeasured(goal, 'drum-otel+metrics, drum-otel or baseline');
+  return { goal, measured: signedUs(withMetrics - without), met: withMetrics - without <= 3 };
+}
+
 /**
  * The goals as issue 6 states them: added CPU on every route; throughput 0.93 x on echo (Node 24 only) and
  * 0.97 x on /predict/; notrace 0.99 x; 1.8 x auto on echo.
@@ -64,6 +73,7 @@ export function checkBudget(summaries: readonly Summary[], major: number): Budge
   checks.push(throughputCheck(find, 'drum-otel', 'predict', 0.97));
   checks.push(throughputCheck(find, 'notrace', 'echo', 0.99));
   checks.push(versusAutoCheck(find, 'echo'));
+  if (major >= 24) checks.push(metricsCheck(find, 'echo'), metricsCheck(find, 'predict'));
   return checks;
 }
 

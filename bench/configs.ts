@@ -4,7 +4,7 @@
  */
 
 /** The server configurations of issue 6, in the order they are reported. */
-export const CONFIG_NAMES = ['baseline', 'drum-otel', 'drum-otel+otlp', 'notrace', 'auto', 'floor'] as const;
+export const CONFIG_NAMES = ['baseline', 'drum-otel', 'drum-otel+otlp', 'drum-otel+metrics', 'notrace', 'auto', 'floor'] as const;
 export type ConfigName = (typeof CONFIG_NAMES)[number];
 
 export function isConfigName(value: unknown): value is ConfigName {

@@ -44,6 +44,6 @@ export function loadExampleApp(config: ConfigName): ExampleApp {
   if (!isExampleModule(module)) {
     return { routes: [], notes: ['examples/prediction-server/app.ts does not export createPredictionApp(options)'] };
   }
-  const tracing = config === 'drum-otel' || config === 'drum-otel+otlp';
+  const tracing = config === 'drum-otel' || config === 'drum-otel+otlp' || config === 'drum-otel+metrics';
   return { listener: module.createPredictionApp({ tracing }), routes: ['predict'], notes: [] };
 }

@@ -131,6 +131,7 @@ const COLOURS: Record<string, string> = {
   baseline: '#7f7f7f',
   'drum-otel': '#1f77b4',
   'drum-otel+otlp': '#6baed6',
+  'drum-otel+metrics': '#17becf',
   notrace: '#2ca02c',
   auto: '#d62728',
   floor: '#9467bd',
