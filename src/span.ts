@@ -7,7 +7,8 @@ import {
 } from '@opentelemetry/semantic-conventions';
 
 /**
- * Set to `true` on the span of a request whose connection closed before the response was complete.
+ * Set to `true` on the span (and the `http.server.request.duration` measurement) of a request whose client
+ * closed the connection before the response was complete.
  *
  * @category Attributes
  */

@@ -1,5 +1,4 @@
 import { context, diag, propagation, SpanKind, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeValue } from '../describe';
 import { addLowerCaseIdentityAttributes, captureRequestHeaders } from '../headers';
@@ -72,17 +71,15 @@ function startRequestTrace(settings: Settings, entry: RouteEntry, request: Route
   const active = context.active();
   const nested = trace.getSpan(active) !== undefined;
   const httpSpan = nested ? routeHttpServerSpan(active, entry.route) : undefined;
+  const scheme = urlScheme(request, settings.trustProxy);
   let span: Span;
   let spanContext = active;
-  let scheme: string;
   if (httpSpan !== undefined && !settings.internalSpan) {
     span = httpSpan;
     span.setAttributes(drumAttributes(settings, entry.plan, request, {}));
-    scheme = urlScheme(request, settings.trustProxy);
   } else {
     const target = request.originalUrl ?? request.url ?? '';
-    const attributes = drumAttributes(settings, entry.plan, request, serverAttributes(request, method, entry.route, target, settings));
-    scheme = attributes[ATTR_URL_SCHEME] as string;
+    const attributes = drumAttributes(settings, entry.plan, request, serverAttributes(request, method, entry.route, target, scheme, settings));
     const parent = nested ? active : propagation.extract(active, request.headers);
     const kind = nested ? SpanKind.INTERNAL : SpanKind.SERVER;
     span = settings.tracer.startSpan(spanNameFor(settings, entry, method), { kind, attributes }, parent);

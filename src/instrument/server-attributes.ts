@@ -43,16 +43,17 @@ export interface ServerAttributeSettings {
  * scheme, server address and port (from `Host`), client address, protocol version and user agent.
  *
  * @param target - The request target as received (`req.originalUrl`, not Express's mount-relative `url`).
+ * @param scheme - The request's {@link urlScheme}.
  */
 export function serverAttributes(
   request: ServerRequest,
   method: string,
   route: string,
   target: string,
+  scheme: string,
   settings: ServerAttributeSettings,
 ): Attributes {
   const { headers } = request;
-  const scheme = urlScheme(request, settings.trustProxy);
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,
     [ATTR_HTTP_ROUTE]: route,

@@ -25,7 +25,7 @@ const plain = { trustProxy: false, recordBodySizes: false };
 
 test('serverAttributes: every stable attribute of a request, as the conventions name them', (t) => {
   const headers = { host: 'models.example.com:8443', 'user-agent': 'curl/8.5.0', 'content-length': '12' };
-  t.deepEqual(serverAttributes(request(headers), 'POST', '/predict/', '/predict/?sig=abc&x=1', plain), {
+  t.deepEqual(serverAttributes(request(headers), 'POST', '/predict/', '/predict/?sig=abc&x=1', 'http', plain), {
     'http.request.method': 'POST',
     'http.route': '/predict/',
     'url.path': '/predict/',
@@ -41,21 +41,21 @@ test('serverAttributes: every stable attribute of a request, as the conventions 
 
 test('serverAttributes: no query, Host or user agent gives no such attributes; body size only when asked for', (t) => {
   const bare = request({ 'content-length': '12' }, { httpVersion: '1.0', httpVersionMinor: 0, socket: null });
-  t.deepEqual(serverAttributes(bare, 'GET', '/r', '/r', plain), {
+  t.deepEqual(serverAttributes(bare, 'GET', '/r', '/r', 'http', plain), {
     'http.request.method': 'GET',
     'http.route': '/r',
     'url.path': '/r',
     'url.scheme': 'http',
     'network.protocol.version': '1.0',
   });
-  const sized = serverAttributes(bare, 'GET', '/r', '/r', { trustProxy: false, recordBodySizes: true });
+  const sized = serverAttributes(bare, 'GET', '/r', '/r', 'http', { trustProxy: false, recordBodySizes: true });
   t.is(sized['http.request.body.size'], 12);
 });
 
-test('serverAttributes: the port defaults to the scheme\'s when Host has none', (t) => {
-  t.is(serverAttributes(request({ host: 'h' }), 'GET', '/', '/', plain)['server.port'], 80);
-  const tls = request({ host: 'h' }, { socket: { encrypted: true, remoteAddress: '::1' } });
-  t.is(serverAttributes(tls, 'GET', '/', '/', plain)['server.port'], 443);
+test('serverAttributes: the port defaults to the scheme\'s when Host has none (http and https)', (t) => {
+  t.is(serverAttributes(request({ host: 'h' }), 'GET', '/', '/', 'http', plain)['server.port'], 80);
+  t.is(serverAttributes(request({ host: 'h' }), 'GET', '/', '/', 'https', plain)['server.port'], 443);
+  t.is(serverAttributes(request({ host: 'h' }), 'GET', '/', '/', 'ws', plain)['server.port'], undefined);
 });
 
 test('urlScheme: https on TLS; X-Forwarded-Proto only from a trusted proxy, and only a valid scheme', (t) => {
