@@ -1,4 +1,4 @@
-import { metrics, ValueType, type Attributes, type Histogram, type MeterProvider, type UpDownCounter } from '@opentelemetry/api';
+import { metrics, ValueType, type Attributes, type Histogram, type MeterProvider } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -10,11 +10,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { ATTR_DRUM_REQUEST_ABORTED, outcomeErrorType, type RequestOutcome } from '../span';
 import { VERSION } from '../version';
-
-// Development-status names of the HTTP conventions, copied rather than imported from the package's
-// `incubating` entry, as the semantic-conventions package advises for names that may still change.
-/** `http.server.active_requests`: requests in flight. */
-export const METRIC_HTTP_SERVER_ACTIVE_REQUESTS = 'http.server.active_requests';
+import { activeRequestsOf, type ActiveCount, type ActiveRequests } from './active-requests';
 
 /** The HTTP conventions' advised buckets for `http.server.request.duration`, in seconds. */
 export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -22,7 +18,7 @@ export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.
 /** The two instruments, from one meter. */
 export interface HttpServerInstruments {
   readonly duration: Histogram;
-  readonly activeRequests: UpDownCounter;
+  readonly activeRequests: ActiveRequests;
 }
 
 /**
@@ -56,14 +52,9 @@ function createInstruments(provider: MeterProvider): HttpServerInstruments {
       valueType: ValueType.DOUBLE,
       advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
     }),
-    activeRequests: meter.createUpDownCounter(METRIC_HTTP_SERVER_ACTIVE_REQUESTS, {
-      description: 'Number of active HTTP server requests.',
-      unit: '{request}',
-      valueType: ValueType.INT,
-    }),
+    activeRequests: activeRequestsOf(meter),
   };
 }
-
 
 /**
  * One request's share of the metrics: counted active from its start, then recorded with its duration under
@@ -72,26 +63,26 @@ function createInstruments(provider: MeterProvider): HttpServerInstruments {
  */
 export class RequestMeasurement {
   private readonly startTime = performance.now();
-  private readonly activeAttributes: Attributes;
+  private readonly active: ActiveCount;
 
   constructor(
     private readonly instruments: HttpServerInstruments,
-    method: string,
-    scheme: string,
+    private readonly method: string,
+    private readonly scheme: string,
     private readonly protocolVersion: string,
     private readonly route: string,
   ) {
-    this.activeAttributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme };
-    instruments.activeRequests.add(1, this.activeAttributes);
+    this.active = instruments.activeRequests.countOf(method, scheme);
+    this.active.value++;
   }
 
   end(outcome: RequestOutcome): void {
     const seconds = (performance.now() - this.startTime) / 1000;
-    const active = this.activeAttributes;
-    this.instruments.activeRequests.add(-1, active);
+    this.active.value--;
+    // A literal, not a spread of the active count's attributes: Node 20 copies such an object ten times slower.
     const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: active[ATTR_HTTP_REQUEST_METHOD],
-      [ATTR_URL_SCHEME]: active[ATTR_URL_SCHEME],
+      [ATTR_HTTP_REQUEST_METHOD]: this.method,
+      [ATTR_URL_SCHEME]: this.scheme,
       [ATTR_HTTP_ROUTE]: this.route,
       [ATTR_NETWORK_PROTOCOL_VERSION]: this.protocolVersion,
     };

@@ -1,4 +1,4 @@
-import { context, diag, propagation, SpanKind, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, diag, propagation, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeValue } from '../describe';
 import { addLowerCaseIdentityAttributes, captureRequestHeaders } from '../headers';
@@ -68,29 +68,40 @@ function findRouteEntry(settings: Settings, controller: Function, plans: readonl
 
 function startRequestTrace(settings: Settings, entry: RouteEntry, request: RoutedRequest, response: ServerResponse): RequestTrace {
   const method = request.method ?? 'GET';
-  const active = context.active();
-  const nested = trace.getSpan(active) !== undefined;
-  const httpSpan = nested ? routeHttpServerSpan(active, entry.route) : undefined;
   const scheme = urlScheme(request, settings.trustProxy);
-  let span: Span;
-  let spanContext = active;
-  if (httpSpan !== undefined && !settings.internalSpan) {
-    span = httpSpan;
-    span.setAttributes(drumAttributes(settings, entry.plan, request, {}));
-  } else {
-    const target = request.originalUrl ?? request.url ?? '';
-    const attributes = drumAttributes(settings, entry.plan, request, serverAttributes(request, method, entry.route, target, scheme, settings));
-    const parent = nested ? active : propagation.extract(active, request.headers);
-    const kind = nested ? SpanKind.INTERNAL : SpanKind.SERVER;
-    span = settings.tracer.startSpan(spanNameFor(settings, entry, method), { kind, attributes }, parent);
-    spanContext = trace.setSpan(parent, span);
-  }
+  const { span, spanContext, owned } = startSpan(settings, entry, request, method, scheme);
   const instruments = settings.metrics?.current();
   const measurement = instruments && new RequestMeasurement(instruments, method, scheme, protocolVersion(request), entry.route);
   const hookInfo: HookInfo | undefined =
     settings.requestHook || settings.responseHook ? { span, request, response, action: entry.action } : undefined;
   if (settings.requestHook !== undefined) contain('requestHook', entry.plan.where, () => settings.requestHook!(hookInfo!));
-  return new RequestTrace(settings, entry, span, span !== httpSpan, spanContext, measurement, hookInfo);
+  return new RequestTrace(settings, entry, span, owned, spanContext, measurement, hookInfo);
+}
+
+/**
+ * drum-otel's span for the request: SERVER with the propagated parent, or INTERNAL under an active span. Beside
+ * instrumentation-http with `internalSpan: false`, that instrumentation's span instead (`owned` false).
+ */
+function startSpan(
+  settings: Settings,
+  entry: RouteEntry,
+  request: RoutedRequest,
+  method: string,
+  scheme: string,
+): { span: Span; spanContext: Context; owned: boolean } {
+  const active = context.active();
+  const nested = trace.getSpan(active) !== undefined;
+  const httpSpan = nested ? routeHttpServerSpan(active, entry.route) : undefined;
+  if (httpSpan !== undefined && !settings.internalSpan) {
+    httpSpan.setAttributes(drumAttributes(settings, entry.plan, request, {}));
+    return { span: httpSpan, spanContext: active, owned: false };
+  }
+  const target = request.originalUrl ?? request.url ?? '';
+  const attributes = drumAttributes(settings, entry.plan, request, serverAttributes(request, method, entry.route, target, scheme, settings));
+  const parent = nested ? active : propagation.extract(active, request.headers);
+  const kind = nested ? SpanKind.INTERNAL : SpanKind.SERVER;
+  const span = settings.tracer.startSpan(spanNameFor(settings, entry, method), { kind, attributes }, parent);
+  return { span, spanContext: trace.setSpan(parent, span), owned: true };
 }
 
 function spanNameFor(settings: Settings, entry: RouteEntry, method: string): string {
