@@ -40,6 +40,15 @@ const SHIPPED_GOALS: Readonly<Record<'node20' | 'node24', { readonly all: number
   node24: { all: 0.92, onePercent: 0.97 },
 };
 
+/** What drum-otel's HTTP server metrics add per request over `drum-otel` alone: at most 3 us on Node 24. */
+function metricsCheck(find: Find, route: string): BudgetCheck {
+  const goal = `${route}: drum-otel+metrics CPU - drum-otel CPU <= 3 us`;
+  const withMetrics = find('drum-otel+metrics', route)?.addedCpuUs;
+  const without = find('drum-otel', route)?.addedCpuUs;
+  if (withMetrics == null || without == null) return notMeasured(goal, 'drum-otel+metrics, drum-otel or baseline');
+  return { goal, measured: signedUs(withMetrics - without), met: withMetrics - without <= 3 };
+}
+
 /**
  * The budget: the shipped configuration (setupOtel as the example server calls it, exporter none) on
  * /predict/ at 100% and 1% sampling; @NoTrace() echo 0.99 x; drum-otel 1.8 x auto on echo. Node 24's
@@ -53,6 +62,7 @@ export function checkBudget(summaries: readonly Summary[], major: number): Budge
     throughputCheck(find, 'shipped@1%', 'predict', goals.onePercent),
     throughputCheck(find, 'notrace', 'echo', 0.99),
     versusAutoCheck(find, 'echo'),
+    ...(major >= 24 ? [metricsCheck(find, 'echo'), metricsCheck(find, 'predict')] : []),
   ];
 }
 

@@ -30,6 +30,8 @@ export type Sdk =
     }
   /** A bare `NodeTracerProvider` + `BatchSpanProcessor`, exporting to a counting exporter that drops spans. */
   | { readonly kind: 'provider' }
+  /** The bare provider and an SDK `MeterProvider` registered globally, collected at each window's end. */
+  | { readonly kind: 'provider+metrics' }
   /** The bare provider plus instrumentation-http and -express. */
   | { readonly kind: 'auto' }
   /** `AsyncLocalStorageContextManager` enabled and a middleware that only enters a context. */
@@ -55,6 +57,7 @@ export const CONFIGS = [
   { name: 'shipped+otlp@1%', instrumentation: 'traced', sdk: { ...SHIPPED, exporter: 'otlp', ratio: RATIO_1_PERCENT }, byDefault: true },
   { name: 'notrace', instrumentation: 'notrace', sdk: SHIPPED, byDefault: true },
   { name: 'drum-otel', instrumentation: 'traced', sdk: { kind: 'provider' }, byDefault: true },
+  { name: 'drum-otel+metrics', instrumentation: 'traced', sdk: { kind: 'provider+metrics' }, byDefault: true },
   { name: 'auto', instrumentation: 'none', sdk: { kind: 'auto' }, byDefault: true },
   { name: 'floor', instrumentation: 'none', sdk: { kind: 'floor' }, byDefault: true },
   { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: false },

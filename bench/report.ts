@@ -137,6 +137,7 @@ const COLOURS: Record<string, string> = {
   'shipped+otlp': '#3182bd',
   'shipped+otlp@1%': '#6baed6',
   'drum-otel': '#17becf',
+  'drum-otel+metrics': '#2ca02c',
   notrace: '#2ca02c',
   auto: '#d62728',
   floor: '#9467bd',

@@ -119,6 +119,32 @@ async function registerAutoInstrumentation(): Promise<void> {
   registerInstrumentations({ instrumentations: [new HttpInstrumentation(), new ExpressInstrumentation()] });
 }
 
+/**
+ * `drum-otel` plus an SDK MeterProvider registered globally, so drum-otel's HTTP server metrics are recorded;
+ * a flush also collects them, so each window pays for its own aggregation and collection.
+ */
+async function registerProviderAndMeters(): Promise<Tracing> {
+  const tracing = registerProvider(undefined);
+  const [{ metrics }, { MeterProvider, MetricReader }] = await Promise.all([import('@opentelemetry/api'), import('@opentelemetry/sdk-metrics')]);
+  class CollectingReader extends MetricReader {
+    protected onForceFlush(): Promise<void> {
+      return Promise.resolve();
+    }
+    protected onShutdown(): Promise<void> {
+      return Promise.resolve();
+    }
+  }
+  const reader = new CollectingReader();
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  return {
+    flush: async () => {
+      await tracing.flush();
+      await reader.collect();
+    },
+    exportedSpans: tracing.exportedSpans,
+  };
+}
+
 /** Enables the context manager without any SDK: what async context tracking costs by itself. */
 function enableContextManagerOnly(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -139,6 +165,8 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
       return setUpShipped(sdk);
     case 'provider':
       return registerProvider(undefined);
+    case 'provider+metrics':
+      return registerProviderAndMeters();
     case 'auto': {
       const tracing = registerProvider(undefined);
       await registerAutoInstrumentation();

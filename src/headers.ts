@@ -108,7 +108,14 @@ export function isHeaderName(name: unknown): name is string {
  * @category Attributes
  */
 export function isCredentialHeader(name: string): boolean {
-  const lowerCaseName = name.toLowerCase();
+  return isCredentialName(name.toLowerCase());
+}
+
+/**
+ * The credential rule for a lower-case name, shared by headers and query parameters: one of the credential
+ * headers, or any name containing `token`, `secret`, `password` or `key`.
+ */
+export function isCredentialName(lowerCaseName: string): boolean {
   return CREDENTIAL_HEADERS.has(lowerCaseName) || CREDENTIAL_WORDS.test(lowerCaseName);
 }
 

@@ -23,6 +23,8 @@ export type {
   RequestHook,
   ResponseHook,
   HeaderAttributes,
+  HookInfo,
+  ActionInfo,
 } from './types';
 // GenAI: chat routes' gen_ai.* span attributes and server metrics
 export * from './genai';

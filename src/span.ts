@@ -1,16 +1,14 @@
-import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_HTTP_ROUTE,
-  ATTR_URL_PATH,
   // The pre-1.21 name that DRUM's dashboards query; written beside the stable one.
   SEMATTRS_HTTP_STATUS_CODE as ATTR_HTTP_STATUS_CODE,
 } from '@opentelemetry/semantic-conventions';
 
 /**
- * Set to `true` on the span of a request whose connection closed before the response was complete.
+ * Set to `true` on the span (and the `http.server.request.duration` measurement) of a request whose client
+ * closed the connection before the response was complete.
  *
  * @category Attributes
  */
@@ -29,36 +27,6 @@ export function routeTemplate(route: string | RegExp): string {
   return typeof route === 'string' ? route : String(route);
 }
 
-/**
- * The path of a request target: what precedes `?` or `#`, and for an absolute-form target
- * (`GET http://user:password@host/path HTTP/1.1`, as clients send to proxies) without its scheme and authority.
- */
-export function urlPath(target: string): string {
-  const query = target.indexOf('?');
-  let path = query === -1 ? target : target.slice(0, query);
-  const fragment = path.indexOf('#');
-  if (fragment !== -1) path = path.slice(0, fragment);
-  return path.charCodeAt(0) === 47 /* / */ ? path : absoluteFormPath(path);
-}
-
-const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i;
-
-function absoluteFormPath(target: string): string {
-  const authority = SCHEME_AND_AUTHORITY.exec(target);
-  if (authority === null) return target;
-  const path = target.slice(authority[0].length);
-  return path === '' ? '/' : path;
-}
-
-/** The attributes every action span starts with. */
-export function requestAttributes(method: string, route: string, target: string): Attributes {
-  return {
-    [ATTR_HTTP_REQUEST_METHOD]: method,
-    [ATTR_HTTP_ROUTE]: route,
-    [ATTR_URL_PATH]: urlPath(target),
-  };
-}
-
 /** What the end of a request tells its span. */
 export interface RequestOutcome {
   /** The status code the client received, or `undefined` when no response head was sent. */
@@ -68,6 +36,16 @@ export interface RequestOutcome {
   /** Whether the action threw or rejected, and with what. */
   readonly failed: boolean;
   readonly error: unknown;
+}
+
+/**
+ * `error.type` of a finished request: for a 5xx, the class of the action's exception that produced it, or
+ * else the status code; `undefined` for anything below 500 (a 4xx is the client's error, not the server's).
+ */
+export function outcomeErrorType(outcome: RequestOutcome): string | undefined {
+  const { statusCode } = outcome;
+  if (statusCode === undefined || statusCode < 500) return undefined;
+  return outcome.failed ? errorType(outcome.error) : String(statusCode);
 }
 
 /**
@@ -82,13 +60,10 @@ export function applyOutcome(span: Span, outcome: RequestOutcome): void {
     span.setAttribute(ATTR_HTTP_STATUS_CODE, statusCode);
   }
   if (outcome.aborted) span.setAttribute(ATTR_DRUM_REQUEST_ABORTED, true);
-  if (statusCode === undefined || statusCode < 500) return;
-  if (outcome.failed) {
-    span.setAttribute(ATTR_ERROR_TYPE, errorType(outcome.error));
-    recordException(span, outcome.error);
-  } else {
-    span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
-  }
+  const type = outcomeErrorType(outcome);
+  if (type === undefined) return;
+  span.setAttribute(ATTR_ERROR_TYPE, type);
+  if (outcome.failed) recordException(span, outcome.error);
   const message = outcome.failed ? errorMessage(outcome.error) : undefined;
   span.setStatus(message === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message });
 }

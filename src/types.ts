@@ -1,4 +1,4 @@
-import type { Attributes, Span, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
@@ -28,20 +28,57 @@ export interface TracedOptions {
 }
 
 /**
- * Called when an action's span has started, before the request reaches the controller's middlewares and
- * the action. What it throws is reported through OpenTelemetry's `diag` logger; the request goes on.
+ * The action a request reached, as drum-otel planned it: the same object for every request on one route.
  *
  * @category Bootstrap
  */
-export type RequestHook = (span: Span, request: IncomingMessage) => void;
+export interface ActionInfo {
+  /** The controller class given to {@link instrumentControllers}. */
+  readonly controller: Function;
+  /** The name of the controller method that serves the route. */
+  readonly method: string;
+  /** The route template as Express matched it, route prefix and controller route included (`/api/models/:id`). */
+  readonly route: string;
+}
+
+/**
+ * What a {@link RequestHook} or {@link ResponseHook} is given: one object, so that hooks keep working when it
+ * grows.
+ *
+ * @category Bootstrap
+ */
+export interface HookInfo {
+  /**
+   * The span of the request: drum-otel's own, or, with `internalSpan: false` beside
+   * `@opentelemetry/instrumentation-http`, that instrumentation's SERVER span.
+   */
+  readonly span: Span;
+  /** Node's request, as Express and routing-controllers see it. */
+  readonly request: IncomingMessage;
+  /** Node's response to it. */
+  readonly response: ServerResponse;
+  /** The action the request reached. */
+  readonly action: ActionInfo;
+}
+
+/**
+ * Called when an action's span has started, before the request reaches the controller's middlewares and
+ * the action. What it throws (or an async hook's rejection) is reported through OpenTelemetry's `diag`
+ * logger; the request goes on.
+ *
+ * @category Bootstrap
+ */
+export type RequestHook = (info: HookInfo) => void;
 
 /**
  * Called once the response is complete (or the connection closed), after the status attributes are set
- * and before the span ends. What it throws is reported through `diag`; the span still ends.
+ * and before drum-otel's span ends. What it throws is reported through `diag`; the span still ends. Not
+ * called when drum-otel adds no span of its own (`internalSpan: false` beside instrumentation-http), whose
+ * span that instrumentation ends.
  *
  * @category Bootstrap
  */
-export type ResponseHook = (span: Span, response: ServerResponse) => void;
+export type ResponseHook = (info: HookInfo) => void;
 
 /**
  * Computes attributes from the request headers (Node's lower-case `IncomingHttpHeaders`). What it
@@ -64,8 +101,9 @@ export interface InstrumentOptions {
    */
   tracerProvider?: TracerProvider;
   /**
-   * The `routePrefix` given to routing-controllers, so that span names and `http.route` carry the full
-   * route template. Default: none.
+   * Not needed: the route prefix is learnt from the route Express matched, whatever `routePrefix` was
+   * given to routing-controllers. Still accepted; when given, it only decides between two actions of one
+   * controller whose routes end alike (`/predict/` and `/api/predict/` under the prefix `/api`).
    */
   routePrefix?: string;
   /** First part of the default span name `<prefix>.<METHOD> <route template>`. Default: `drum`. */
@@ -90,4 +128,33 @@ export interface InstrumentOptions {
   requestHook?: RequestHook;
   /** See {@link ResponseHook}. */
   responseHook?: ResponseHook;
+  /**
+   * Whether the request comes through a proxy the application trusts: `url.scheme` is then taken from
+   * `X-Forwarded-Proto` and `client.address` from the first `X-Forwarded-For` entry. Without it these
+   * client-controlled headers are ignored, and the attributes describe the connection Node accepted.
+   * Default: `false`.
+   */
+  trustProxy?: boolean;
+  /**
+   * Whether spans carry `http.request.body.size` and `http.response.body.size`, from each message's
+   * `Content-Length` (absent for a body sent without one). Default: `false`.
+   */
+  recordBodySizes?: boolean;
+  /**
+   * Whether drum-otel starts its own INTERNAL span (`drum.*` name, DRUM attributes, status) under the SERVER
+   * span of `@opentelemetry/instrumentation-http` when that is active. Either way that span gets
+   * `http.route` and the name `<METHOD> <route>`; with `false` it also gets the DRUM request attributes and
+   * is the span hooks see. Default: `true`.
+   */
+  internalSpan?: boolean;
+  /**
+   * Whether `http.server.request.duration` and `http.server.active_requests` are recorded for traced
+   * actions (requests sampled out of tracing included; `@NoTrace()` actions never). Default: `true`.
+   */
+  metrics?: boolean;
+  /**
+   * The provider whose meter records the metrics. Default: the global provider, looked up again when it
+   * changes, so one registered after `instrumentControllers` is used.
+   */
+  meterProvider?: MeterProvider;
 }

@@ -82,7 +82,7 @@ function symbolName(node: ts.Node): string {
   return ts.SyntaxKind[node.kind];
 }
 
-/** Every ```ts block in the TSDoc comments of `src/*.ts`, named by file, symbol and tag. */
+/** Every ```ts block in the TSDoc comments of the `.ts` files in `src/` and its folders, named by file, symbol and tag. */
 function sourceBlocks(): DocBlock[] {
   const blocks: DocBlock[] = [];
   const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })

@@ -3,7 +3,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyOutcome, defaultSpanName, errorType, requestAttributes, routeTemplate, urlPath, type RequestOutcome } from '../src/span';
+import { applyOutcome, defaultSpanName, errorType, outcomeErrorType, routeTemplate, type RequestOutcome } from '../src/span';
 import { VERSION } from '../src/version';
 
 const exporter = new InMemorySpanExporter();
@@ -21,32 +21,6 @@ test('span names and route templates', (t) => {
   t.is(defaultSpanName('drum', 'POST', '/predict/'), 'drum.POST /predict/');
   t.is(routeTemplate('/models/:id'), '/models/:id');
   t.is(routeTemplate(/^\/v\d+\/predict$/i), '/^\\/v\\d+\\/predict$/i');
-});
-
-test('urlPath drops the query and the fragment', (t) => {
-  t.is(urlPath('/ping/?x=1'), '/ping/');
-  t.is(urlPath('/ping/#top'), '/ping/');
-  t.is(urlPath('/a/b?c=d#e'), '/a/b');
-  t.is(urlPath('/plain'), '/plain');
-  t.is(urlPath(''), '');
-});
-
-test('urlPath keeps only the path of absolute-form targets, whatever their userinfo, query or fragment', (t) => {
-  t.is(urlPath('http://admin:pw@127.0.0.1:8080/predict/?token=t'), '/predict/');
-  t.is(urlPath('HTTPS://host/a/b#frag'), '/a/b');
-  t.is(urlPath('http://user:pass@host'), '/');
-  t.is(urlPath('http://user:pass@host?token=t'), '/');
-  t.is(urlPath('http://user:pa#ss@host/x'), '/');
-  t.is(urlPath('/already/a/path?x=http://u:p@h/'), '/already/a/path');
-  t.is(urlPath('*'), '*');
-});
-
-test('requestAttributes', (t) => {
-  t.deepEqual(requestAttributes('GET', '/models/:id', '/models/3?x=1'), {
-    'http.request.method': 'GET',
-    'http.route': '/models/:id',
-    'url.path': '/models/3',
-  });
 });
 
 test('2xx and 4xx leave the status UNSET with both status code attributes', (t) => {
@@ -101,6 +75,15 @@ test('an aborted request is marked; no status code when no response head was sen
   const span = outcomeSpan({ statusCode: undefined, aborted: true });
   t.deepEqual(span.attributes, { 'drum.request.aborted': true });
   t.is(span.status.code, SpanStatusCode.UNSET);
+});
+
+test('outcomeErrorType: the exception class or the status code for 5xx, nothing below', (t) => {
+  const outcome = (statusCode: number | undefined, error?: unknown): RequestOutcome => ({ statusCode, aborted: false, failed: error !== undefined, error });
+  t.is(outcomeErrorType(outcome(500, new TypeError('x'))), 'TypeError');
+  t.is(outcomeErrorType(outcome(503)), '503');
+  t.is(outcomeErrorType(outcome(404, new Error('x'))), undefined);
+  t.is(outcomeErrorType(outcome(200)), undefined);
+  t.is(outcomeErrorType(outcome(undefined, new Error('x'))), undefined);
 });
 
 test('errorType', (t) => {

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import test from 'ava';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { NextFunction, Request, Response } from 'express';
 import { Controller, Get, JsonController, Param } from 'routing-controllers';
-import { instrumentControllers, type InstrumentOptions } from '../../src';
+import { instrumentControllers, type HookInfo, type InstrumentOptions } from '../../src';
 import type { RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 import { delay, drumSpans, startServerWith } from './support';
@@ -126,7 +126,7 @@ const hostileKeys = () =>
       },
     },
   );
-const endSpan = (span: Span) => span.end();
+const endSpan = ({ span }: HookInfo) => span.end();
 
 const HOOKS: Record<string, InstrumentOptions> = {
   'headerAttributes returning an object with a throwing getter': { headerAttributes: hostileGetter as never },

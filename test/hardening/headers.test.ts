@@ -211,6 +211,11 @@ test.serial('150 headers besides the identity ones: served, and the span has exa
     'http.request.method': 'GET',
     'http.route': '/h/plain/',
     'url.path': '/h/plain/',
+    'url.scheme': 'http',
+    'server.address': '127.0.0.1',
+    'server.port': 80,
+    'client.address': '127.0.0.1',
+    'network.protocol.version': '1.1',
     [ID]: 'user-1',
     [TYPE]: 'service',
     'http.response.status_code': 200,
@@ -239,9 +244,9 @@ test.serial('103 captured headers: the span keeps OTEL_SPAN_ATTRIBUTE_COUNT_LIMI
   const lines = [...MANY.map((name) => `${name}: v`), 'x-request-id: r1', 'x-forwarded-for: 10.0.0.1', 'authorization: Bearer sk-64kb-secret'];
   t.deepEqual(await getRaw('/h/capture/', lines), { status: 200, body: '{"ok":true}' });
   const [span] = await finishedSpans(exporter, 1);
-  // 3 request attributes + 103 captured at start, then 2 status attributes at the end.
+  // 8 request attributes (no query, no user agent) + 103 captured at start, then 2 status attributes at the end.
   t.is(Object.keys(span.attributes).length, COUNT_LIMIT);
-  t.is(span.droppedAttributesCount, 3 + 103 + 2 - COUNT_LIMIT);
+  t.is(span.droppedAttributesCount, 8 + 103 + 2 - COUNT_LIMIT);
   t.is(span.attributes['http.request.method'], 'GET');
   t.is(span.attributes['http.route'], '/h/capture/');
   t.is(span.attributes['url.path'], '/h/capture/');

@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import test from 'ava';
-import type { Span } from '@opentelemetry/api';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Get, JsonController, Post } from 'routing-controllers';
-import { instrumentControllers, type InstrumentOptions, type RequestHeaders } from '../../src';
+import { instrumentControllers, type HookInfo, type InstrumentOptions, type RequestHeaders } from '../../src';
 import type { RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 import { exportedText, RawClient, rawRequest, startServerWith } from './support';
@@ -44,11 +42,11 @@ const readingHeaderAttributes = (headers: RequestHeaders) => ({
   'auth.has_cookie': headers.cookie !== undefined,
 });
 const throwingHeaderAttributes = (headers: RequestHeaders) => JSON.parse(String(headers.authorization));
-const readingRequestHook = (span: Span, request: IncomingMessage) => {
+const readingRequestHook = ({ span, request }: HookInfo) => {
   span.setAttribute('auth.present', request.headers.authorization !== undefined);
   if (request.headers['x-api-key'] !== undefined) throw new Error(`rejected key ${request.headers['x-api-key']}`);
 };
-const readingResponseHook = (span: Span, response: ServerResponse) => {
+const readingResponseHook = ({ span, response }: HookInfo) => {
   span.setAttribute('response.has_cookie_header', response.req.headers.cookie !== undefined);
   throw new Error(`saw cookie ${response.req.headers.cookie}`);
 };
@@ -172,7 +170,7 @@ test.serial('what the hooks threw went to diag only (where operators see it), ne
   t.deepEqual(spans[0].events, []);
   t.deepEqual(diagRecords.map((record) => record.message), [
     'drum-otel: requestHook of SecretController.get threw; the request goes on',
-    'drum-otel: responseHook threw; the request goes on',
+    'drum-otel: responseHook of SecretController.get threw; the request goes on',
   ]);
 });
 

@@ -23,9 +23,9 @@ import {
   UseInterceptor,
   type Action,
 } from 'routing-controllers';
-import { instrumentControllers, NoTrace, Traced } from '../src';
-import { startServer, type RunningServer } from './helpers/server';
-import { captureDiag, finishedSpans, registerTracing, spanNamed } from './helpers/tracing';
+import { instrumentControllers, NoTrace, Traced } from '../../src';
+import { startServer, type RunningServer } from '../helpers/server';
+import { captureDiag, finishedSpans, registerTracing, spanNamed } from '../helpers/tracing';
 
 const { exporter } = registerTracing();
 const diagRecords = captureDiag();
@@ -213,7 +213,7 @@ function drumSpans(spans: readonly ReadableSpan[]): ReadableSpan[] {
 }
 
 test.serial('a traced action gets one SERVER span named by its @Traced name, with request and status attributes', async (t) => {
-  const response = await postJson('/predict/?debug=1', { model: 'iris', rows: 2 }, {
+  const response = await postJson('/predict/?sig=abc&x=1', { model: 'iris', rows: 2 }, {
     'X-DataRobot-Consumer-Id': 'user-42',
     'X-DataRobot-Consumer-Type': 'service',
   });
@@ -226,6 +226,13 @@ test.serial('a traced action gets one SERVER span named by its @Traced name, wit
     'http.request.method': 'POST',
     'http.route': '/predict/',
     'url.path': '/predict/',
+    'url.query': 'sig=REDACTED&x=1',
+    'url.scheme': 'http',
+    'server.address': '127.0.0.1',
+    'server.port': Number(new URL(server.url).port),
+    'client.address': '127.0.0.1',
+    'network.protocol.version': '1.1',
+    'user_agent.original': 'node',
     'gen_ai.request.consumer_id': 'user-42',
     'gen_ai.request.consumer_type': 'service',
     'drum.kind': 'predict',

@@ -3,9 +3,9 @@ import test from 'ava';
 import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { Get, JsonController } from 'routing-controllers';
-import { instrumentControllers } from '../src';
-import { startServer, type RunningServer } from './helpers/server';
-import { captureDiag, finishedSpans, registerTracing } from './helpers/tracing';
+import { instrumentControllers } from '../../src';
+import { startServer, type RunningServer } from '../helpers/server';
+import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 
 const diagRecords = captureDiag();
 

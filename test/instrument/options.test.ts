@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import test from 'ava';
-import { SpanKind, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { All, Controller, Get, JsonController, Post } from 'routing-controllers';
-import { instrumentControllers, NoTrace, Traced, type InstrumentOptions } from '../src';
-import { startServer } from './helpers/server';
-import { captureDiag, finishedSpans, registerTracing } from './helpers/tracing';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { All, Body, Controller, createExpressServer, Get, JsonController, Post } from 'routing-controllers';
+import { instrumentControllers, NoTrace, Traced, type HookInfo, type InstrumentOptions } from '../../src';
+import { serve, startServer } from '../helpers/server';
+import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
 
 const { exporter } = registerTracing();
 const diagRecords = captureDiag();
@@ -29,13 +31,13 @@ async function oneRequest(
   try {
     const response = await fetch(`${server.url}${path}`, init);
     const body = await response.text();
-    return { status: response.status, body, spans: await finishedSpans(exporter, 1, 300) };
+    return { status: response.status, body, spans: await finishedSpans(exporter, 1, 300), port: Number(new URL(server.url).port) };
   } finally {
     await server.close();
   }
 }
 
-test.serial('routePrefix and a controller route are part of the span name and http.route', async (t) => {
+test.serial("the route prefix given to routing-controllers only is part of the span name and http.route", async (t) => {
   @JsonController('/models')
   class PrefixedController {
     @Get('/:id/versions/:version')
@@ -43,7 +45,7 @@ test.serial('routePrefix and a controller route are part of the span name and ht
       return { ok: true };
     }
   }
-  const { status, spans } = await oneRequest([PrefixedController], { routePrefix: '/api' }, '/api/models/7/versions/2', {}, { routePrefix: '/api' });
+  const { status, spans } = await oneRequest([PrefixedController], {}, '/api/models/7/versions/2', {}, { routePrefix: '/api' });
   t.is(status, 200);
   t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route'], span.attributes['url.path']]), [
     ['drum.GET /api/models/:id/versions/:version', '/api/models/:id/versions/:version', '/api/models/7/versions/2'],
@@ -51,7 +53,20 @@ test.serial('routePrefix and a controller route are part of the span name and ht
   t.deepEqual(diagRecords, []);
 });
 
-test.serial('a routePrefix that differs from routing-controllers\' is reported through diag, not silently mis-named', async (t) => {
+test.serial('a prefix without a slash is applied as routing-controllers applies it', async (t) => {
+  @JsonController()
+  class BareController {
+    @Post('/predict/')
+    predict() {
+      return { ok: true };
+    }
+  }
+  const { status, spans } = await oneRequest([BareController], {}, '/api/predict/', { method: 'POST' }, { routePrefix: 'api' });
+  t.is(status, 200);
+  t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route']]), [['drum.POST /api/predict/', '/api/predict/']]);
+});
+
+test.serial('the routePrefix option is not needed, and one that differs from routing-controllers\' changes nothing', async (t) => {
   @JsonController()
   class MismatchController {
     @Get('/mismatch/')
@@ -61,10 +76,33 @@ test.serial('a routePrefix that differs from routing-controllers\' is reported t
   }
   const { status, spans } = await oneRequest([MismatchController], { routePrefix: '/v1' }, '/v2/mismatch/', {}, { routePrefix: '/v2' });
   t.is(status, 200);
-  t.deepEqual(spans, []);
-  t.is(diagRecords.length, 1);
-  t.is(diagRecords[0].level, 'warn');
-  t.regex(diagRecords[0].message, /MismatchController has the route \/v2\/mismatch\/; is routePrefix \("\/v1"\)/);
+  t.deepEqual(spans.map((span) => [span.name, span.attributes['http.route']]), [['drum.GET /v2/mismatch/', '/v2/mismatch/']]);
+  t.deepEqual(diagRecords, []);
+});
+
+test.serial('the routePrefix option decides between two actions whose routes end alike under the prefix', async (t) => {
+  const define = () => {
+    @JsonController()
+    class AlikeController {
+      @Post('/predict/')
+      predict() {
+        return 'short';
+      }
+
+      @Post('/api/predict/')
+      apiPredict() {
+        return 'long';
+      }
+    }
+    return AlikeController;
+  };
+  const hinted = await oneRequest([define()], { routePrefix: '/api' }, '/api/predict/', { method: 'POST' }, { routePrefix: '/api' });
+  t.is(hinted.body, '"short"');
+  t.deepEqual(hinted.spans.map((span) => span.name), ['drum.POST /api/predict/']);
+  exporter.reset();
+  const unhinted = await oneRequest([define()], {}, '/api/api/predict/', { method: 'POST' }, { routePrefix: '/api' });
+  t.is(unhinted.body, '"long"');
+  t.deepEqual(unhinted.spans.map((span) => span.name), ['drum.POST /api/api/predict/']);
 });
 
 test.serial('spanNamePrefix replaces drum in the default name', async (t) => {
@@ -151,7 +189,7 @@ test.serial('captureRequestHeaders records listed headers as string[] and redact
   for (const secret of ['sk-live-123', 'tok-456', 'session=abc', 'key-789']) t.false(everything.includes(secret), secret);
 });
 
-test.serial('headerAttributes replaces the identity headers; requestHook and responseHook see the span, request and response', async (t) => {
+test.serial('headerAttributes replaces the identity headers; requestHook and responseHook get one info object', async (t) => {
   @JsonController()
   class HookController {
     @Get('/hooks/')
@@ -160,23 +198,29 @@ test.serial('headerAttributes replaces the identity headers; requestHook and res
     }
   }
   const seen: string[] = [];
+  const infos: HookInfo[] = [];
   const { spans } = await oneRequest(
     [HookController],
     {
       headerAttributes: (headers) => ({ 'tenant.id': String(headers['x-tenant']) }),
-      requestHook: (span: Span, request: IncomingMessage) => {
-        seen.push(`request ${request.url}`);
-        span.setAttribute('hook.request', true);
+      requestHook: (info) => {
+        infos.push(info);
+        seen.push(`request ${info.request.url} ${info.action.controller.name}.${info.action.method} ${info.action.route}`);
+        info.span.setAttribute('hook.request', true);
       },
-      responseHook: (span: Span, response: ServerResponse) => {
-        seen.push(`response ${response.statusCode}`);
-        span.setAttribute('hook.response', response.statusCode);
+      responseHook: (info) => {
+        infos.push(info);
+        seen.push(`response ${info.response.statusCode}`);
+        info.span.setAttribute('hook.response', info.response.statusCode);
       },
     },
-    '/hooks/?a=1',
+    '/api/hooks/?a=1',
     { headers: { 'x-tenant': 'acme', 'x-datarobot-consumer-id': 'not-used' } },
+    { routePrefix: '/api' },
   );
-  t.deepEqual(seen, ['request /hooks/?a=1', 'response 200']);
+  t.deepEqual(seen, ['request /api/hooks/?a=1 HookController.get /api/hooks/', 'response 200']);
+  t.is(infos[0], infos[1], 'both hooks get the same object');
+  t.is(infos[0].response.req, infos[0].request);
   t.is(spans[0].attributes['tenant.id'], 'acme');
   t.is(spans[0].attributes['gen_ai.request.consumer_id'], undefined);
   t.is(spans[0].attributes['hook.request'], true);
@@ -199,7 +243,7 @@ test.serial('a request the sampler drops still reaches responseHook, and spans s
     [DroppedController],
     {
       tracerProvider: new BasicTracerProvider({ sampler: new AlwaysOffSampler() }),
-      responseHook: (span: Span, response: ServerResponse) => responded(`${response.statusCode} recording=${span.isRecording()}`),
+      responseHook: ({ span, response }) => responded(`${response.statusCode} recording=${span.isRecording()}`),
     },
     '/dropped/',
   );
@@ -241,7 +285,7 @@ test.serial('hooks and headerAttributes that throw are reported through diag; th
     [
       ['error', 'drum-otel: headerAttributes of ThrowingHookController.get threw; the request goes on', 'header boom'],
       ['error', 'drum-otel: requestHook of ThrowingHookController.get threw; the request goes on', 'request boom'],
-      ['error', 'drum-otel: responseHook threw; the request goes on', 'response boom'],
+      ['error', 'drum-otel: responseHook of ThrowingHookController.get threw; the request goes on', 'response boom'],
     ],
   );
 });
@@ -342,4 +386,84 @@ test.serial('one method with several route decorators gets a span on every route
   } finally {
     await server.close();
   }
+});
+
+test.serial('behind TLS the span says https, with the port of the connection', async (t) => {
+  @JsonController()
+  class SecureModelController {
+    @Get('/secure-model/')
+    get() {
+      return { ok: true };
+    }
+  }
+  // A self-signed certificate for 127.0.0.1, made for these tests only.
+  const tls = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
+  const app = createExpressServer({ controllers: instrumentControllers([SecureModelController]) });
+  const server = await serve(createHttpsServer({ key: readFileSync(join(tls, 'key.pem')), cert: readFileSync(join(tls, 'cert.pem')) }, app));
+  try {
+    const port = Number(new URL(server.url).port);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpsRequest({ host: '127.0.0.1', port, path: '/secure-model/?x=1', rejectUnauthorized: false, agent: false }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    t.is(status, 200);
+    const [span] = await finishedSpans(exporter, 1);
+    t.like(span.attributes, {
+      'url.scheme': 'https',
+      'url.query': 'x=1',
+      'server.address': '127.0.0.1',
+      'server.port': port,
+      'client.address': '127.0.0.1',
+      'network.protocol.version': '1.1',
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+test.serial('X-Forwarded-Proto and X-Forwarded-For count only with trustProxy', async (t) => {
+  const forwarded = { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' } };
+  const proxied = (options: InstrumentOptions) => {
+    @JsonController()
+    class ProxiedController {
+      @Get('/proxied/')
+      get() {
+        return { ok: true };
+      }
+    }
+    return oneRequest([ProxiedController], options, '/proxied/', forwarded);
+  };
+  const spoofed = await proxied({});
+  t.like(spoofed.spans[0].attributes, { 'url.scheme': 'http', 'client.address': '127.0.0.1', 'server.address': '127.0.0.1', 'server.port': spoofed.port });
+  exporter.reset();
+  const trusted = await proxied({ trustProxy: true });
+  t.like(trusted.spans[0].attributes, { 'url.scheme': 'https', 'client.address': '203.0.113.9', 'server.address': '127.0.0.1', 'server.port': trusted.port });
+});
+
+test.serial('recordBodySizes adds the request and response body sizes; they are absent by default', async (t) => {
+  const sized = (options: InstrumentOptions) => {
+    @JsonController()
+    class SizedController {
+      @Post('/sized/')
+      post(@Body() body: unknown) {
+        return { echoed: body };
+      }
+    }
+    return oneRequest([SizedController], options, '/sized/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"rows":[1,2,3]}',
+    });
+  };
+  const off = await sized({});
+  t.is(off.body, '{"echoed":{"rows":[1,2,3]}}');
+  t.false(Object.keys(off.spans[0].attributes).some((key) => key.endsWith('body.size')));
+  exporter.reset();
+  const on = await sized({ recordBodySizes: true });
+  t.is(on.spans[0].attributes['http.request.body.size'], 16);
+  t.is(on.spans[0].attributes['http.response.body.size'], Buffer.byteLength(on.body));
 });
