@@ -15,6 +15,7 @@ function finder(summaries: readonly Summary[]): Find {
   return (config, route) => summaries.find((summary) => summary.config === config && summary.route === route);
 }
 
+const signedUs = (us: number): string => `${us >= 0 ? '+' : ''}${us.toFixed(1)} us`;
 const notMeasured = (goal: string, what: string): BudgetCheck => ({ goal, measured: `not measured (${what})`, met: null });
 
 function throughputCheck(find: Find, config: ConfigName, route: string, atLeast: number): BudgetCheck {

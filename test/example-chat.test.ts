@@ -5,6 +5,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import OpenAI, { BadRequestError } from 'openai';
+import { VERSION as OPENAI_VERSION } from 'openai/version';
 import { createPredictionApp } from '../examples/prediction-server/app';
 import type { GenerationReport } from '../examples/prediction-server/chat/completions';
 import { listen, type RunningServer } from './helpers/server';
@@ -91,12 +92,25 @@ const VIRGINICA_USAGE = {
   total_tokens: PROMPT_TOKENS + VIRGINICA_ANSWER_TOKENS,
 };
 
-/** Every attribute of the span of a completed `iris-assistant` answer to MESSAGES, in the order they are set. */
-function virginicaSpanAttributes(route: string, id: string, requested: Record<string, number> = {}): Record<string, unknown> {
+/** The HTTP server attributes of a span of a request the `openai` client sent to `server` on `route`. */
+function httpAttributes(server: RunningServer, route: string): Record<string, unknown> {
   return {
     'http.request.method': 'POST',
     'http.route': route,
     'url.path': route,
+    'url.scheme': 'http',
+    'server.address': '127.0.0.1',
+    'server.port': Number(new URL(server.url).port),
+    'client.address': '127.0.0.1',
+    'network.protocol.version': '1.1',
+    'user_agent.original': `OpenAI/JS ${OPENAI_VERSION}`,
+  };
+}
+
+/** Every attribute of the span of a completed `iris-assistant` answer to MESSAGES, in the order they are set. */
+function virginicaSpanAttributes(route: string, id: string, requested: Record<string, number> = {}): Record<string, unknown> {
+  return {
+    ...httpAttributes(fast, route),
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': 'datarobot',
     'gen_ai.request.model': 'iris-assistant',
@@ -234,9 +248,7 @@ test('a bad request: OpenAI-shaped 400 the client raises as BadRequestError; the
   });
   const span = await spanOfTrace(t, traceId);
   t.deepEqual(span.attributes, {
-    'http.request.method': 'POST',
-    'http.route': '/v1/chat/completions',
-    'url.path': '/v1/chat/completions',
+    ...httpAttributes(fast, '/v1/chat/completions'),
     'http.response.status_code': 400,
     'http.status_code': 400,
   });

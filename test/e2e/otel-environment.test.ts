@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { withReceiver, type OtlpReceiver } from './otlp-receiver';
+import { exportsByPath, withReceiver, type OtlpReceiver } from './otlp-receiver';
 import { postCsv, PREDICTION_SERVER, startProcess, type ServerProcess } from './server-process';
 
 // The example server under OpenTelemetry variables that are wrong or that turn it off: it always starts,
@@ -78,7 +78,11 @@ test.serial('OTEL_EXPORTER_OTLP_COMPRESSION=gzp with an endpoint: the exporters 
     t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
     await stopCleanly(t, server);
     t.is(server.stderr(), "Configuration: OTEL_EXPORTER_OTLP_COMPRESSION is invalid, expected 'none' or 'gzip' (actual: 'gzp')\n");
-    t.deepEqual(receiver.exports.map((received) => received.headers['content-encoding']), [undefined]);
+    // Both signals' exporters read the variable: traces and the metrics recorded for the request, uncompressed.
+    t.deepEqual(exportsByPath(receiver).map((received) => [received.path, received.headers['content-encoding']]), [
+      ['/v1/metrics', undefined],
+      ['/v1/traces', undefined],
+    ]);
     t.deepEqual(receiver.spans().map((span) => [span.name, span.traceId]), [['drum.invocations', TRACE_ID]]);
   });
 });
@@ -100,8 +104,12 @@ test.serial('wrong OTEL variables that once stopped the server: it starts, one w
       'setupOtel: OTEL_EXPORTER_OTLP_PROTOCOL="grpc" is invalid; expected http/protobuf or http/json (drum-otel does not export over gRPC); using http/protobuf',
       '',
     ]);
-    t.deepEqual(receiver.exports.map((received) => [received.path, received.contentType]), [['/v1/traces', 'application/x-protobuf']]);
-    t.true(receiver.exports[0].body.includes(Buffer.from(TRACE_ID, 'hex')));
+    const exported = exportsByPath(receiver);
+    t.deepEqual(exported.map((received) => [received.path, received.contentType]), [
+      ['/v1/metrics', 'application/x-protobuf'],
+      ['/v1/traces', 'application/x-protobuf'],
+    ]);
+    t.true(exported[1].body.includes(Buffer.from(TRACE_ID, 'hex')));
   });
 });
 
@@ -109,9 +117,12 @@ test.serial('an endpoint without http://: one warning line at start, and each fa
   const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
   t.is((await postCsv(server, '/predict/')).status, 200);
   await stopCleanly(t, server);
-  t.deepEqual(server.stderr().split('\n'), [
-    'setupOtel: OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid; expected an http:// or https:// URL; every export to it fails',
-    'drum-otel: exporting the last spans at shutdown failed: Protocol "collector:" not supported. Expected "https:"',
+  // The warning comes first; the two signals' last exports fail in either order.
+  const [warning, ...failures] = server.stderr().split('\n');
+  t.is(warning, 'setupOtel: OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid; expected an http:// or https:// URL; every export to it fails');
+  t.deepEqual(failures.sort(), [
     '',
+    'drum-otel: OpenTelemetry SDK error (usually a failed export): PeriodicExportingMetricReader: metrics export failed (error TypeError [ERR_INVALID_PROTOCOL]: Protocol "collector:" not supported. Expected "https:")',
+    'drum-otel: exporting the last spans at shutdown failed: Protocol "collector:" not supported. Expected "https:"',
   ]);
 });

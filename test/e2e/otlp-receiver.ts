@@ -146,3 +146,8 @@ export async function refusingEndpoint(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+/** What the receiver got, ordered by path (`/v1/metrics` before `/v1/traces`): signals exported at shutdown race. */
+export function exportsByPath(receiver: OtlpReceiver): ReceivedExport[] {
+  return [...receiver.exports].sort((a, b) => a.path.localeCompare(b.path));
+}
