@@ -35,7 +35,7 @@ interface CpuProfile {
 /** Where a frame's code comes from, for the breakdown; `dist/` of this package is drum-otel itself. */
 function ownerOf(url: string): string {
   if (url === '') return 'vm/native';
-  if (/\/dist\/[^/]+\.js$/.test(url) && !url.includes('node_modules')) return 'drum-otel (dist)';
+  if (/\/dist\/.+\.js$/.test(url) && !url.includes('node_modules')) return 'drum-otel (dist)';
   const scoped = /node_modules\/(@[^/]+\/[^/]+|[^/@][^/]*)\//g;
   let last: string | undefined;
   for (let match = scoped.exec(url); match !== null; match = scoped.exec(url)) last = match[1];

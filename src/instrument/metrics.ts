@@ -1,4 +1,4 @@
-import { metrics, ValueType, type Attributes, type Histogram, type MeterProvider } from '@opentelemetry/api';
+import { createNoopMeter, metrics, ValueType, type Attributes, type Histogram, type MeterProvider } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -32,10 +32,13 @@ export class HttpServerMetrics {
 
   constructor(private readonly given: MeterProvider | undefined) {}
 
-  /** The instruments of the current provider; a request keeps the ones it started with. */
-  current(): HttpServerInstruments {
+  /**
+   * The instruments of the current provider (a request keeps the ones it started with), or `undefined` while
+   * it is the API's no-op provider: nothing would be recorded, so nothing is measured.
+   */
+  current(): HttpServerInstruments | undefined {
     const provider = this.given ?? metrics.getMeterProvider();
-    if (provider !== this.provider || this.instruments === undefined) {
+    if (provider !== this.provider) {
       this.provider = provider;
       this.instruments = createInstruments(provider);
     }
@@ -43,8 +46,9 @@ export class HttpServerMetrics {
   }
 }
 
-function createInstruments(provider: MeterProvider): HttpServerInstruments {
+function createInstruments(provider: MeterProvider): HttpServerInstruments | undefined {
   const meter = provider.getMeter('drum-otel', VERSION);
+  if (meter === createNoopMeter()) return undefined;
   return {
     duration: meter.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
       description: 'Duration of HTTP server requests.',

@@ -26,8 +26,6 @@ type HeaderValue = string | string[] | number | undefined;
 export interface ServerRequest {
   readonly headers: Readonly<Record<string, HeaderValue>>;
   readonly httpVersion: string;
-  readonly httpVersionMajor: number;
-  readonly httpVersionMinor: number;
   readonly socket: { readonly encrypted?: boolean; readonly remoteAddress?: string } | null;
 }
 
@@ -103,7 +101,8 @@ export function clientAddress(request: ServerRequest, trustProxy: boolean): stri
 
 /** `1.1`, `1.0`, or `2` (the conventions' spelling of HTTP/2, which Node reports as `2.0`). */
 export function protocolVersion(request: ServerRequest): string {
-  return request.httpVersionMajor >= 2 && request.httpVersionMinor === 0 ? String(request.httpVersionMajor) : request.httpVersion;
+  const version = request.httpVersion;
+  return version === '2.0' ? '2' : version;
 }
 
 /** The address and port of a `Host` header value (`example.com:8080`, `[::1]:8080`), or `undefined` when empty. */
@@ -129,7 +128,11 @@ export function parseHost(host: string): { address: string; port: number | undef
 }
 
 function portNumber(text: string): number | undefined {
-  if (!/^\d{1,5}$/.test(text)) return undefined;
+  if (text.length === 0 || text.length > 5) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 /* 0 */ || code > 57 /* 9 */) return undefined;
+  }
   const port = Number(text);
   return port <= 65535 ? port : undefined;
 }
