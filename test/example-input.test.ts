@@ -266,7 +266,8 @@ class DrainingResponse extends EventEmitter {
     return false;
   }
 
-  end(): void {
+  end(piece?: string): void {
+    if (piece !== undefined) this.writes.push({ piece, turn: this.turn() });
     this.ended = true;
   }
 }
@@ -296,5 +297,12 @@ test('sendText stops writing when the client has gone', async (t) => {
     yield 'b';
   };
   await sendText(response as unknown as ServerResponse, 'text/csv', pieces());
-  t.deepEqual([response.writes.map((write) => write.piece), response.ended], [['a'], false]);
+  // The client left while 'b' was made: 'a' is not written to a response that is gone.
+  t.deepEqual([response.writes.map((write) => write.piece), response.ended], [[], false]);
+});
+
+test('sendText ends a one-piece answer with that piece: one write', async (t) => {
+  const response = new DrainingResponse(() => 0);
+  await sendText(response as unknown as ServerResponse, 'text/csv', ['only']);
+  t.deepEqual([response.writes.map((write) => write.piece), response.ended], [['only'], true]);
 });

@@ -16,16 +16,21 @@ function writable(response: ServerResponse): Promise<void> {
 
 /**
  * Answers 200 with `pieces` as they are made, one piece per event-loop turn, waiting while the client reads
- * slower than they come; stops if the client goes away.
+ * slower than they come; stops if the client goes away. The last piece goes out with the end of the response,
+ * so a one-piece answer (most are) is one write with a `Content-Length`.
  */
 export async function sendText(response: ServerResponse, contentType: string, pieces: Iterable<string>): Promise<void> {
   response.statusCode = 200;
   response.setHeader('Content-Type', contentType);
+  let held: string | undefined;
   for (const piece of pieces) {
-    if (response.destroyed) return;
-    if (!response.write(piece)) await writable(response);
-    // A socket that takes everything at once drains within the same tick: yield to other requests anyway.
-    await nextTurn();
+    if (held !== undefined) {
+      if (response.destroyed) return;
+      if (!response.write(held)) await writable(response);
+      // A socket that takes everything at once drains within the same tick: yield to other requests anyway.
+      await nextTurn();
+    }
+    held = piece;
   }
-  response.end();
+  if (!response.destroyed) response.end(held);
 }
