@@ -39,6 +39,7 @@ export function loadExampleApp(instrumentation: Instrumentation): ExampleApp {
   if (instrumentation === 'notrace') {
     return { routes: [], notes: ["the example's /predict/ is @Traced by the example: no @NoTrace() predict route to measure"] };
   }
+  // Loaded only when it exists (checked above), so a bench of a checkout without the example still runs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const module: unknown = require(EXAMPLE_MODULE);
   if (!isExampleModule(module)) {

@@ -19,6 +19,7 @@ export function watchForUntracedCalls(plan: ActionPlan): void {
   const watched = {
     [method](this: unknown) {
       if (!lateCallReported && !insideActionCall()) reportIfCalledByRoutingControllers(plan);
+      // `arguments`, not a rest parameter: the call goes through unchanged, however many arguments it has.
       // eslint-disable-next-line prefer-rest-params
       return original.apply(this, arguments);
     },
