@@ -12,9 +12,10 @@ export type Instrumentation = 'none' | 'traced' | 'notrace';
  * - `no-provider-no-propagator`: the same without the propagator: the context manager alone;
  * - `w3c-propagator`: the SDK's default propagator (W3C trace context + baggage) instead of setupOtel's B3 + W3C;
  * - `no-context-manager`: no context manager (spans still made; `context.with` does nothing);
- * - `no-diag`: no `diag` console logger (`OTEL_LOG_LEVEL=none`).
+ * - `no-diag`: no `diag` console logger (`OTEL_LOG_LEVEL=none`);
+ * - `no-meter-provider`: the meter provider unregistered (drum-otel's HTTP server metrics go to the no-op meter).
  */
-export type Ablation = 'no-provider' | 'no-provider-no-propagator' | 'w3c-propagator' | 'no-context-manager' | 'no-diag';
+export type Ablation = 'no-provider' | 'no-provider-no-propagator' | 'w3c-propagator' | 'no-context-manager' | 'no-diag' | 'no-meter-provider';
 
 /** The OpenTelemetry a configuration's server sets up before it loads Express. */
 export type Sdk =
@@ -66,6 +67,7 @@ export const CONFIGS = [
   { name: 'shipped-b3', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'w3c-propagator' }, byDefault: false },
   { name: 'shipped-context', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-context-manager' }, byDefault: false },
   { name: 'shipped-diag', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-diag' }, byDefault: false },
+  { name: 'shipped-metrics', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-meter-provider' }, byDefault: false },
 ] as const satisfies readonly ConfigSpec[];
 
 export type ConfigName = (typeof CONFIGS)[number]['name'];
@@ -74,6 +76,15 @@ export const CONFIG_NAMES: readonly ConfigName[] = CONFIGS.map((config) => confi
 
 export function isConfigName(value: unknown): value is ConfigName {
   return (CONFIG_NAMES as readonly unknown[]).includes(value);
+}
+
+/** BENCH_CONFIGS (a comma list), or those run by default; `baseline` always, every ratio being to it. */
+export function selectedConfigs(): ConfigName[] {
+  const raw = process.env.BENCH_CONFIGS;
+  if (!raw) return CONFIGS.filter((config) => config.byDefault).map((config) => config.name);
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) if (!isConfigName(name)) throw new Error(`BENCH_CONFIGS: unknown configuration ${name}`);
+  return CONFIG_NAMES.filter((name) => name === 'baseline' || names.includes(name));
 }
 
 export function configSpec(name: ConfigName): ConfigSpec {

@@ -28,18 +28,21 @@ export interface ForkOptions {
   readonly core?: number;
   readonly execArgv?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** A command that runs node, such as `valgrind --tool=callgrind`: its words go before the Node binary. */
+  readonly launcher?: readonly string[];
 }
 
 /**
- * Forks `modulePath` under the given Node binary, pinned to `core` from its first instruction: taskset
- * execs node, which keeps the IPC channel the fork opened.
+ * Forks `modulePath` under the given Node binary (through the launcher, if any), pinned to `core` from its
+ * first instruction: taskset execs the launcher or node, which keep the IPC channel the fork opened and the
+ * process id.
  */
 export function forkNode(modulePath: string, args: readonly string[], options: ForkOptions): ChildProcess {
-  const pinned = options.core !== undefined && canPin();
-  const execArgv = [...(options.execArgv ?? [])];
+  const pinning = options.core !== undefined && canPin() ? ['taskset', '-c', String(options.core)] : [];
+  const [execPath, ...execArgv] = [...pinning, ...(options.launcher ?? []), options.node, ...(options.execArgv ?? [])];
   return fork(modulePath, [...args], {
-    execPath: pinned ? 'taskset' : options.node,
-    execArgv: pinned ? ['-c', String(options.core), options.node, ...execArgv] : execArgv,
+    execPath,
+    execArgv,
     env: options.env ?? process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

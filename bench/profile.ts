@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isConfigName, numberFromEnv, type ConfigName } from './configs';
 import { runLoad } from './load';
+import { ownerOf } from './owners';
 import { LOAD_CORE, pinSelf } from './pinning';
 import { ROUTES } from './routes';
 import { ServerProcess } from './server-process';
@@ -30,19 +31,6 @@ interface CpuProfile {
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
   readonly startTime: number;
-}
-
-/** Where a frame's code comes from, for the breakdown; `dist/` of this package is drum-otel itself. */
-function ownerOf(url: string): string {
-  if (url === '') return 'vm/native';
-  if (/\/dist\/.+\.js$/.test(url) && !url.includes('node_modules')) return 'drum-otel (dist)';
-  const scoped = /node_modules\/(@[^/]+\/[^/]+|[^/@][^/]*)\//g;
-  let last: string | undefined;
-  for (let match = scoped.exec(url); match !== null; match = scoped.exec(url)) last = match[1];
-  if (last !== undefined) return last.startsWith('@opentelemetry/') ? '@opentelemetry' : last;
-  if (url.startsWith('node:')) return 'node core';
-  if (url.includes('/build/bench/')) return 'bench app';
-  return url;
 }
 
 const isOurs = (owner: string): boolean => owner === 'drum-otel (dist)' || owner === '@opentelemetry';

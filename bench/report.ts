@@ -11,6 +11,13 @@ import type { Summary } from './summary';
 /** bench/results in the source tree (this file runs from build/bench). */
 export const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
 
+/** Today as `YYYY-MM-DD`, local time: the results' file names. */
+export function localDate(): string {
+  const now = new Date();
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
 export interface PassReport {
   readonly date: string;
   readonly pass: NodePass;

@@ -24,3 +24,11 @@ export const ROUTES: readonly RouteSpec[] = [
   { name: 'echo', method: 'POST', path: '/echo/', contentType: 'application/json', body: ECHO_BODY },
   { name: 'predict', method: 'POST', path: '/predict/', contentType: 'text/csv', body: IRIS_CSV },
 ];
+
+/** BENCH_ROUTES (a comma list of route names), or every route. */
+export function selectedRoutes(): readonly RouteSpec[] {
+  const raw = process.env.BENCH_ROUTES;
+  if (!raw) return ROUTES;
+  const names = raw.split(',').map((name) => name.trim());
+  return ROUTES.filter((route) => names.includes(route.name));
+}

@@ -9,38 +9,16 @@
  * BENCH_MAX_ATTEMPTS (3): a window whose server was busier than that is measured again (see measure.ts).
  */
 import { checkBudget } from './budget';
-import { CONFIGS, exportsOtlp, isConfigName, numberFromEnv, OTLP_URL_ENV, type ConfigName } from './configs';
+import { exportsOtlp, numberFromEnv, OTLP_URL_ENV, selectedConfigs } from './configs';
 import { measureNode, type MeasureSettings } from './measure';
 import { benchNodes } from './node-binaries';
 import { startReceiver, type RunningReceiver } from './otlp-receiver-process';
 import { LOAD_CORE, pinSelf } from './pinning';
-import { budgetLines, markdownTable, writeReport } from './report';
-import { ROUTES } from './routes';
+import { budgetLines, localDate, markdownTable, writeReport } from './report';
+import { selectedRoutes } from './routes';
 import { summarisePass } from './summary';
 
 const log = (line: string): void => console.log(line);
-
-function selectedConfigs(): ConfigName[] {
-  const raw = process.env.BENCH_CONFIGS;
-  if (!raw) return CONFIGS.filter((config) => config.byDefault).map((config) => config.name);
-  const names = raw.split(',').map((name) => name.trim());
-  for (const name of names) if (!isConfigName(name)) throw new Error(`BENCH_CONFIGS: unknown configuration ${name}`);
-  // Every ratio is to baseline: it is always measured.
-  return CONFIGS.map((config) => config.name).filter((name) => name === 'baseline' || names.includes(name));
-}
-
-function selectedRoutes(): typeof ROUTES {
-  const raw = process.env.BENCH_ROUTES;
-  if (!raw) return ROUTES;
-  const names = raw.split(',').map((name) => name.trim());
-  return ROUTES.filter((route) => names.includes(route.name));
-}
-
-function localDate(): string {
-  const now = new Date();
-  const pad = (value: number): string => String(value).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
 
 async function main(): Promise<void> {
   const pinned = pinSelf(LOAD_CORE);

@@ -7,18 +7,25 @@ import type { Command, MemorySample, Reply, WindowUsage } from './protocol';
 
 const SERVER_SCRIPT = join(__dirname, 'server.js');
 const REPLY_TIMEOUT_MS = 60_000;
+/** Under valgrind a server starts and flushes tens of times slower. */
+const LAUNCHED_REPLY_TIMEOUT_MS = 600_000;
 
 export interface ServerStartOptions {
   readonly config: ConfigName;
   readonly node: string;
   readonly execArgv?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Runs the server's node through this command (valgrind for instruction counts). */
+  readonly launcher?: readonly string[];
+  /** Pinned to the server core (the default): off where several servers run at once. */
+  readonly pinned?: boolean;
 }
 
 export class ServerProcess {
   private constructor(
     readonly config: ConfigName,
     private readonly child: ChildProcess,
+    private readonly replyTimeoutMs: number,
     readonly port: number,
     readonly routes: readonly string[],
     readonly notes: readonly string[],
@@ -28,12 +35,19 @@ export class ServerProcess {
   static async start(options: ServerStartOptions): Promise<ServerProcess> {
     const child = forkNode(SERVER_SCRIPT, [options.config], {
       node: options.node,
-      core: SERVER_CORE,
+      core: options.pinned === false ? undefined : SERVER_CORE,
       execArgv: options.execArgv,
       env: options.env,
+      launcher: options.launcher,
     });
-    const ready = await nextReply(child, 'ready');
-    return new ServerProcess(options.config, child, ready.port, ready.routes, ready.notes);
+    const timeoutMs = options.launcher === undefined ? REPLY_TIMEOUT_MS : LAUNCHED_REPLY_TIMEOUT_MS;
+    const ready = await nextReply(child, 'ready', timeoutMs);
+    return new ServerProcess(options.config, child, timeoutMs, ready.port, ready.routes, ready.notes);
+  }
+
+  /** The server's process id (a launcher such as taskset or valgrind keeps it). */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   get url(): string {
@@ -61,20 +75,20 @@ export class ServerProcess {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.send({ type: 'exit' } satisfies Command);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), this.replyTimeoutMs);
     await exited;
     clearTimeout(timer);
   }
 
   private async ask<T extends Reply['type']>(command: Command, expected: T): Promise<Extract<Reply, { type: T }>> {
-    const reply = nextReply(this.child, expected);
+    const reply = nextReply(this.child, expected, this.replyTimeoutMs);
     this.child.send(command);
     return reply;
   }
 }
 
 /** The next message of the child, which must be of type `expected`; rejects when the child dies first. */
-function nextReply<T extends Reply['type']>(child: ChildProcess, expected: T): Promise<Extract<Reply, { type: T }>> {
+function nextReply<T extends Reply['type']>(child: ChildProcess, expected: T, timeoutMs: number): Promise<Extract<Reply, { type: T }>> {
   return new Promise((resolve, reject) => {
     const cleanUp = (): void => {
       clearTimeout(timer);
@@ -93,8 +107,8 @@ function nextReply<T extends Reply['type']>(child: ChildProcess, expected: T): P
     };
     const timer = setTimeout(() => {
       cleanUp();
-      reject(new Error(`server did not answer ${expected} within ${REPLY_TIMEOUT_MS} ms`));
-    }, REPLY_TIMEOUT_MS);
+      reject(new Error(`server did not answer ${expected} within ${timeoutMs} ms`));
+    }, timeoutMs);
     child.on('message', onMessage);
     child.on('exit', onExit);
   });

@@ -84,6 +84,9 @@ async function main(): Promise<void> {
         // Spans of the warm-up are exported before the window, and the window's own before it closes: each
         // window pays for the export of exactly its own spans.
         await tracing?.flush();
+        // With --expose-gc (instruction counts), every window starts from a collected heap: a major collection
+        // would otherwise land in some windows and not in others.
+        (globalThis as { gc?: () => void }).gc?.();
         requests = 0;
         spansAtStart = tracing?.exportedSpans() ?? 0;
         startedAtUs = monotonicMicros();

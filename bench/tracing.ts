@@ -3,7 +3,7 @@
  * (instrumentation-http and instrumentation-express patch modules as they are required). Only server.ts
  * loads this file, and only for configurations that use OpenTelemetry: `baseline` loads none of it.
  */
-import { context, createContextKey, propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
+import { context, createContextKey, metrics, propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -97,6 +97,9 @@ function ablate(ablation: Ablation): void {
       return;
     case 'no-diag':
       // OTEL_LOG_LEVEL=none (shippedEnvironment) already kept setupOtel from installing its logger.
+      return;
+    case 'no-meter-provider':
+      metrics.disable();
       return;
   }
 }
