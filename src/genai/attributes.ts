@@ -15,12 +15,23 @@ import {
 } from './semconv';
 import type { GenAiMessage, GenAiRequest, GenAiResponse } from './types';
 
+/**
+ * What every GenAI span and measurement carries. Literals of it are written with the names themselves: V8
+ * defines each computed (`[ATTR_...]`) key of an object literal through a runtime call until the function is
+ * optimized. These properties check the names against the constants: a misspelt one does not compile.
+ */
+export interface GenAiBaseAttributes extends Attributes {
+  [ATTR_GEN_AI_OPERATION_NAME]: string;
+  [ATTR_GEN_AI_PROVIDER_NAME]: string;
+  [ATTR_GEN_AI_REQUEST_MODEL]: string;
+}
+
 /** The attributes a GenAI request's span starts with: operation, provider, and what the client asked for. */
 export function genAiRequestAttributes(operationName: string, providerName: string, request: GenAiRequest): Attributes {
-  const attributes: Attributes = {
-    [ATTR_GEN_AI_OPERATION_NAME]: operationName,
-    [ATTR_GEN_AI_PROVIDER_NAME]: providerName,
-    [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+  const attributes: GenAiBaseAttributes = {
+    'gen_ai.operation.name': operationName,
+    'gen_ai.provider.name': providerName,
+    'gen_ai.request.model': request.model,
   };
   if (request.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
   if (request.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;

@@ -1,9 +1,6 @@
 import { metrics, ValueType, type Attributes, type Histogram, type MeterProvider } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import {
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_TOKEN_TYPE,
   GEN_AI_TOKEN_TYPE_VALUE_INPUT,
@@ -15,6 +12,7 @@ import {
 import { describeValue } from '../describe';
 import { ATTR_DRUM_REQUEST_ABORTED } from '../span';
 import { VERSION } from '../version';
+import type { GenAiBaseAttributes } from './attributes';
 import type { GenAiMeasurement, GenAiMetricsOptions } from './types';
 
 const METER_NAME = 'drum-otel';
@@ -130,10 +128,10 @@ function createInstruments(provider: MeterProvider): Instruments {
 
 /** The attributes every metric of a measurement carries. */
 export function measurementAttributes(measurement: GenAiMeasurement): Attributes {
-  const attributes: Attributes = {
-    [ATTR_GEN_AI_OPERATION_NAME]: measurement.operationName,
-    [ATTR_GEN_AI_PROVIDER_NAME]: measurement.providerName,
-    [ATTR_GEN_AI_REQUEST_MODEL]: measurement.requestModel,
+  const attributes: GenAiBaseAttributes = {
+    'gen_ai.operation.name': measurement.operationName,
+    'gen_ai.provider.name': measurement.providerName,
+    'gen_ai.request.model': measurement.requestModel,
   };
   if (measurement.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = measurement.responseModel;
   return attributes;
