@@ -8,13 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ownerOf } from './owners';
 
-/** The flags a server needs for its instructions to be attributed (and no V8 log file in the working directory). */
-export const PROFILE_FLAGS: readonly string[] = [
-  '--perf-basic-prof',
-  '--interpreted-frames-native-stack',
-  '--no-logfile-per-isolate',
-  '--logfile=/dev/null',
-];
+/** The flags a server needs for its instructions to be attributed (V8 then also writes a log into its working directory). */
+export const PROFILE_FLAGS: readonly string[] = ['--perf-basic-prof', '--interpreted-frames-native-stack'];
 
 interface CodeObject {
   readonly start: number;

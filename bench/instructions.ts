@@ -1,10 +1,11 @@
 /**
  * `npm run bench:instructions`: the server's instructions per request, counted by valgrind's callgrind, for
  * each configuration and route, and (INSTR_PROFILE=1) where they go, by owner and function. A profiler, not a
- * throughput bench: an instruction count does not move with what else runs on the machine, so it finds the
- * code that costs where CPU time on a shared machine cannot (it moves by 3x from one day to the next). Its
- * counts are not native costs: under valgrind V8 reaches its optimizing tier late, so the counted window
- * still holds compilations and code of the tiers before it, and only user-space instructions are counted.
+ * throughput bench: an instruction count moves far less than CPU time with the machine (which here moves by
+ * 3x from one day to the next), so it finds the code that costs where CPU time cannot. Its counts are not
+ * native costs: under valgrind V8 reaches its optimizing tier late, so the counted window still holds
+ * compilations and code of the tiers before it (and more of them when the machine is busy: V8 compiles on
+ * background threads), and only user-space instructions are counted. Run it on an otherwise idle machine.
  *
  * Per configuration, route and round: a fresh server under `valgrind --tool=callgrind --instr-atstart=no`,
  * a warm-up with instrumentation off (the JIT settles at a tenth of native speed instead of a fiftieth),
@@ -93,7 +94,7 @@ async function countOnce(node: NodeBinary, config: ConfigName, route: RouteSpec,
   const prefix = join(settings.dir, `${config.replace(/\W/g, '_')}-${route.name}-${round}`);
   const launcher = ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all', `--callgrind-out-file=${prefix}.%p`];
   const execArgv = [...INSTR_FLAGS, ...(settings.profile ? PROFILE_FLAGS : []), ...settings.nodeFlags];
-  const server = await ServerProcess.start({ config, node: node.path, env: settings.env, launcher, execArgv, pinned: false });
+  const server = await ServerProcess.start({ config, node: node.path, env: settings.env, launcher, execArgv, pinned: false, cwd: settings.dir });
   try {
     if (!server.routes.includes(route.name)) return undefined;
     await runLoad(server.url, route, { amount: settings.warmup });

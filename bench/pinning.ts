@@ -30,6 +30,8 @@ export interface ForkOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** A command that runs node, such as `valgrind --tool=callgrind`: its words go before the Node binary. */
   readonly launcher?: readonly string[];
+  /** The working directory; this process's by default. */
+  readonly cwd?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export function forkNode(modulePath: string, args: readonly string[], options: F
     execPath,
     execArgv,
     env: options.env ?? process.env,
+    cwd: options.cwd,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }

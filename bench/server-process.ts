@@ -19,6 +19,8 @@ export interface ServerStartOptions {
   readonly launcher?: readonly string[];
   /** Pinned to the server core (the default): off where several servers run at once. */
   readonly pinned?: boolean;
+  /** The server's working directory (where V8 writes its logs). */
+  readonly cwd?: string;
 }
 
 export class ServerProcess {
@@ -39,6 +41,7 @@ export class ServerProcess {
       execArgv: options.execArgv,
       env: options.env,
       launcher: options.launcher,
+      cwd: options.cwd,
     });
     const timeoutMs = options.launcher === undefined ? REPLY_TIMEOUT_MS : LAUNCHED_REPLY_TIMEOUT_MS;
     const ready = await nextReply(child, 'ready', timeoutMs);
