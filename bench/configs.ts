@@ -109,6 +109,11 @@ export function exportsOtlp(name: ConfigName): boolean {
   return sdk.kind === 'setupOtel' && sdk.exporter === 'otlp';
 }
 
+/** Node flags from a space-separated environment variable (none when unset). */
+export function flagsFromEnv(name: string): string[] {
+  return (process.env[name] ?? '').split(' ').filter(Boolean);
+}
+
 /** Reads a positive number from the environment, or the default; a bad value is a startup error. */
 export function numberFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -15,14 +15,14 @@
  *
  * Environment: BENCH_NODES, BENCH_CONFIGS, BENCH_ROUTES as for `npm run bench`; INSTR_ROUNDS (2),
  * INSTR_WARMUP (2000 requests), INSTR_REQUESTS (2000), INSTR_JOBS (2), INSTR_PROFILE=1 (where the instructions
- * go, by owner and function), INSTR_KEEP=1 (keep the callgrind dumps), INSTR_NODE_FLAGS (more flags for the servers).
+ * go, by owner and function), INSTR_KEEP=1 (keep the callgrind dumps and perf maps), INSTR_NODE_FLAGS (more flags for the servers).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attribute, PROFILE_FLAGS, type Attribution } from './instruction-profile';
-import { exportsOtlp, numberFromEnv, OTLP_URL_ENV, selectedConfigs, type ConfigName, type RouteSpec } from './configs';
+import { exportsOtlp, flagsFromEnv, numberFromEnv, OTLP_URL_ENV, selectedConfigs, type ConfigName, type RouteSpec } from './configs';
 import { runLoad } from './load';
 import type { MeasureSettings } from './measure';
 import { benchNodes, type NodeBinary } from './node-binaries';
@@ -52,6 +52,8 @@ interface Settings extends Pick<MeasureSettings, 'configs' | 'routes' | 'rounds'
   readonly profile: boolean;
   /** More flags for the servers' node (INSTR_NODE_FLAGS, space-separated). */
   readonly nodeFlags: readonly string[];
+  /** Keep the callgrind dumps and V8's perf maps (INSTR_KEEP=1). */
+  readonly keep: boolean;
   readonly env: NodeJS.ProcessEnv;
   /** Where the callgrind dumps go. */
   readonly dir: string;
@@ -109,10 +111,20 @@ async function countOnce(node: NodeBinary, config: ConfigName, route: RouteSpec,
     callgrind(server.pid, '--dump');
     const dump = `${prefix}.${server.pid}.1`;
     const instructions = dumpedInstructions(readFileSync(dump, 'utf8'));
-    const attribution = settings.profile ? attribute(dump, `/tmp/perf-${server.pid}.map`) : undefined;
+    const attribution = settings.profile ? attributeAndClean(dump, server.pid, settings) : undefined;
     return { config, route: route.name, round, requests, instructions, attribution };
   } finally {
     await server.stop();
+  }
+}
+
+/** The attribution of a dump; V8's perf map of the server (in /tmp, tens of MB) is removed unless INSTR_KEEP=1. */
+function attributeAndClean(dump: string, pid: number, settings: Settings): Attribution {
+  const perfMap = `/tmp/perf-${pid}.map`;
+  try {
+    return attribute(dump, perfMap);
+  } finally {
+    if (!settings.keep) rmSync(perfMap, { force: true });
   }
 }
 
@@ -221,7 +233,8 @@ async function main(): Promise<void> {
     requests: Math.round(numberFromEnv('INSTR_REQUESTS', 2000)),
     jobs: Math.round(numberFromEnv('INSTR_JOBS', 2)),
     profile: process.env.INSTR_PROFILE === '1',
-    nodeFlags: (process.env.INSTR_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    nodeFlags: flagsFromEnv('INSTR_NODE_FLAGS'),
+    keep: process.env.INSTR_KEEP === '1',
     env: { ...process.env, ...(receiver ? { [OTLP_URL_ENV]: receiver.url } : {}) },
     dir,
   };
@@ -238,7 +251,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await receiver?.stop();
-    if (process.env.INSTR_KEEP === '1') log(`callgrind dumps and perf maps kept in ${dir}`);
+    if (settings.keep) log(`callgrind dumps kept in ${dir}, V8's perf maps in /tmp/perf-<pid>.map`);
     else rmSync(dir, { recursive: true, force: true });
   }
   const file = join(RESULTS_DIR, `${localDate()}-instructions.md`);

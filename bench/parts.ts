@@ -30,6 +30,7 @@ import {
 import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
 import * as thisBuild from 'drum-otel';
 import { setupOtel } from 'drum-otel/setup';
+import { flagsFromEnv } from './configs';
 import { benchNodes } from './node-binaries';
 import { median } from './stats';
 
@@ -273,11 +274,6 @@ async function measureHere(): Promise<void> {
   print('promise tax (child processes, alternating)', await promiseTable(process.execPath));
 }
 
-/** PARTS_NODE_FLAGS: flags for the measuring processes, e.g. `--no-turbofan` for the code tier before TurboFan. */
-function nodeFlags(): string[] {
-  return (process.env.PARTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-}
-
 async function main(): Promise<void> {
   const [mode, argument] = process.argv.slice(2);
   if (mode === 'promise-child') {
@@ -288,7 +284,7 @@ async function main(): Promise<void> {
   for (const node of benchNodes((line) => console.log(line))) {
     console.log(`Node ${node.version}`);
     await new Promise<void>((resolve, reject) => {
-      fork(__filename, ['here'], { execPath: node.path, execArgv: nodeFlags(), stdio: 'inherit' }).once('exit', (code) =>
+      fork(__filename, ['here'], { execPath: node.path, execArgv: flagsFromEnv('PARTS_NODE_FLAGS'), stdio: 'inherit' }).once('exit', (code) =>
         code === 0 ? resolve() : reject(new Error(`parts under ${node.version} exited ${code}`)),
       );
     });

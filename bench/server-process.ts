@@ -6,9 +6,15 @@ import { forkNode, SERVER_CORE } from './pinning';
 import type { Command, MemorySample, Reply, WindowUsage } from './protocol';
 
 const SERVER_SCRIPT = join(__dirname, 'server.js');
-const REPLY_TIMEOUT_MS = 60_000;
-/** Under valgrind a server starts and flushes tens of times slower. */
-const LAUNCHED_REPLY_TIMEOUT_MS = 600_000;
+/** How long a server may take to answer, and to exit once asked to, before it is given up on or killed. */
+interface Timeouts {
+  readonly replyMs: number;
+  readonly exitMs: number;
+}
+
+const TIMEOUTS: Timeouts = { replyMs: 60_000, exitMs: 10_000 };
+/** Under valgrind a server starts, flushes and exits tens of times slower. */
+const LAUNCHED_TIMEOUTS: Timeouts = { replyMs: 600_000, exitMs: 600_000 };
 
 export interface ServerStartOptions {
   readonly config: ConfigName;
@@ -27,7 +33,7 @@ export class ServerProcess {
   private constructor(
     readonly config: ConfigName,
     private readonly child: ChildProcess,
-    private readonly replyTimeoutMs: number,
+    private readonly timeouts: Timeouts,
     readonly port: number,
     readonly routes: readonly string[],
     readonly notes: readonly string[],
@@ -43,9 +49,9 @@ export class ServerProcess {
       launcher: options.launcher,
       cwd: options.cwd,
     });
-    const timeoutMs = options.launcher === undefined ? REPLY_TIMEOUT_MS : LAUNCHED_REPLY_TIMEOUT_MS;
-    const ready = await nextReply(child, 'ready', timeoutMs);
-    return new ServerProcess(options.config, child, timeoutMs, ready.port, ready.routes, ready.notes);
+    const timeouts = options.launcher === undefined ? TIMEOUTS : LAUNCHED_TIMEOUTS;
+    const ready = await nextReply(child, 'ready', timeouts.replyMs);
+    return new ServerProcess(options.config, child, timeouts, ready.port, ready.routes, ready.notes);
   }
 
   /** The server's process id (a launcher such as taskset or valgrind keeps it). */
@@ -78,13 +84,13 @@ export class ServerProcess {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.send({ type: 'exit' } satisfies Command);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), this.replyTimeoutMs);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), this.timeouts.exitMs);
     await exited;
     clearTimeout(timer);
   }
 
   private async ask<T extends Reply['type']>(command: Command, expected: T): Promise<Extract<Reply, { type: T }>> {
-    const reply = nextReply(this.child, expected, this.replyTimeoutMs);
+    const reply = nextReply(this.child, expected, this.timeouts.replyMs);
     this.child.send(command);
     return reply;
   }
