@@ -1,6 +1,6 @@
-/** The overhead budget, checked against one Node version's summaries. */
+/** The overhead budget: each line a pairing measured side by side (side-by-side.ts) and a bound on it. */
 import type { ConfigName } from './configs';
-import type { Summary } from './summary';
+import type { Pairing, PairingResult } from './side-by-side';
 
 export interface BudgetCheck {
   readonly goal: string;
@@ -9,30 +9,33 @@ export interface BudgetCheck {
   readonly met: boolean | null;
 }
 
-type Find = (config: ConfigName, route: string) => Summary | undefined;
-
-function finder(summaries: readonly Summary[]): Find {
-  return (config, route) => summaries.find((summary) => summary.config === config && summary.route === route);
+interface Goal {
+  readonly pairing: Pairing;
+  readonly goal: string;
+  readonly measure: (result: PairingResult) => { readonly value: number; readonly measured: string };
+  readonly atLeast?: number;
+  readonly atMost?: number;
 }
 
-const signedUs = (us: number): string => `${us >= 0 ? '+' : ''}${us.toFixed(1)} us`;
-const notMeasured = (goal: string, what: string): BudgetCheck => ({ goal, measured: `not measured (${what})`, met: null });
+const ratio = (result: PairingResult): { value: number; measured: string } => ({
+  value: result.throughputRatio,
+  measured: `${result.throughputRatio.toFixed(3)} x, IQR ${result.ratioIqr.map((value) => value.toFixed(3)).join('..')}`,
+});
 
-function throughputCheck(find: Find, config: ConfigName, route: string, atLeast: number): BudgetCheck {
-  const goal = `${route}: ${config} req/s >= ${atLeast.toFixed(2)} x baseline`;
-  const ratio = find(config, route)?.throughputVsBaseline;
-  if (ratio == null) return notMeasured(goal, `${config} or baseline`);
-  return { goal, measured: `${ratio.toFixed(3)} x`, met: ratio >= atLeast };
+const addedCpu = (result: PairingResult): { value: number; measured: string } => ({
+  value: result.addedCpuUs,
+  measured: `${result.addedCpuUs >= 0 ? '+' : ''}${result.addedCpuUs.toFixed(1)} us`,
+});
+
+/** At least `atLeast` x the reference's requests per second on a saturated core. */
+function throughput(route: string, config: ConfigName, reference: ConfigName, atLeast: number): Goal {
+  return { pairing: { route, reference, config }, goal: `${route}: ${config} req/s >= ${atLeast.toFixed(2)} x ${reference}`, measure: ratio, atLeast };
 }
 
-/** drum-otel against instrumentation-http + -express with the same provider and processor (`auto`). */
-function versusAutoCheck(find: Find, route: string): BudgetCheck {
-  const goal = `${route}: drum-otel req/s >= 1.8 x auto`;
-  const drum = find('drum-otel', route);
-  const auto = find('auto', route);
-  if (drum === undefined || auto === undefined) return notMeasured(goal, 'drum-otel or auto');
-  const ratio = drum.requestsPerSecond / auto.requestsPerSecond;
-  return { goal, measured: `${ratio.toFixed(2)} x`, met: ratio >= 1.8 };
+/** What drum-otel's HTTP server metrics add per request to `drum-otel` alone. */
+function metricsGoal(route: string): Goal {
+  const pairing = { route, reference: 'drum-otel', config: 'drum-otel+metrics' } as const;
+  return { pairing, goal: `${route}: drum-otel+metrics CPU - drum-otel CPU <= 3 us`, measure: addedCpu, atMost: 3 };
 }
 
 /** The throughput the shipped configuration keeps on /predict/, every request sampled and 1% sampled. */
@@ -41,30 +44,39 @@ const SHIPPED_GOALS: Readonly<Record<'node20' | 'node24', { readonly all: number
   node24: { all: 0.92, onePercent: 0.97 },
 };
 
-/** What drum-otel's HTTP server metrics add per request over `drum-otel` alone: at most 3 us on Node 24. */
-function metricsCheck(find: Find, route: string): BudgetCheck {
-  const goal = `${route}: drum-otel+metrics CPU - drum-otel CPU <= 3 us`;
-  const withMetrics = find('drum-otel+metrics', route)?.addedCpuUs;
-  const without = find('drum-otel', route)?.addedCpuUs;
-  if (withMetrics == null || without == null) return notMeasured(goal, 'drum-otel+metrics, drum-otel or baseline');
-  return { goal, measured: signedUs(withMetrics - without), met: withMetrics - without <= 3 };
-}
-
 /**
  * The budget: the shipped configuration (setupOtel as the example server calls it, exporter none) on
- * /predict/ at 100% and 1% sampling; @NoTrace() echo 0.99 x; drum-otel 1.8 x auto on echo. Node 24's
- * goals hold for later versions, Node 20's for earlier ones.
+ * /predict/ at 100% and 1% sampling; @NoTrace() echo 0.99 x; drum-otel 1.8 x auto (instrumentation-http +
+ * -express with the same provider and processor) on echo. Node 24's goals hold for later versions, Node 20's
+ * for earlier ones.
  */
-export function checkBudget(summaries: readonly Summary[], major: number): BudgetCheck[] {
-  const find = finder(summaries);
-  const goals = SHIPPED_GOALS[major >= 24 ? 'node24' : 'node20'];
+function goalsFor(major: number): Goal[] {
+  const shipped = SHIPPED_GOALS[major >= 24 ? 'node24' : 'node20'];
   return [
-    throughputCheck(find, 'shipped', 'predict', goals.all),
-    throughputCheck(find, 'shipped@1%', 'predict', goals.onePercent),
-    throughputCheck(find, 'notrace', 'echo', 0.99),
-    versusAutoCheck(find, 'echo'),
-    ...(major >= 24 ? [metricsCheck(find, 'echo'), metricsCheck(find, 'predict')] : []),
+    throughput('predict', 'shipped', 'baseline', shipped.all),
+    throughput('predict', 'shipped@1%', 'baseline', shipped.onePercent),
+    throughput('echo', 'notrace', 'baseline', 0.99),
+    throughput('echo', 'drum-otel', 'auto', 1.8),
+    ...(major >= 24 ? [metricsGoal('echo'), metricsGoal('predict')] : []),
   ];
+}
+
+const samePairing = (a: Pairing, b: Pairing): boolean => a.route === b.route && a.reference === b.reference && a.config === b.config;
+
+/** The pairings the budget needs, of those whose configurations and route this run measures. */
+export function budgetPairings(major: number, configs: readonly ConfigName[], routes: readonly string[]): Pairing[] {
+  return goalsFor(major)
+    .map((goal) => goal.pairing)
+    .filter((pairing) => routes.includes(pairing.route) && configs.includes(pairing.reference) && configs.includes(pairing.config));
+}
+
+export function checkBudget(results: readonly PairingResult[], major: number): BudgetCheck[] {
+  return goalsFor(major).map(({ pairing, goal, measure, atLeast, atMost }) => {
+    const result = results.find((candidate) => samePairing(candidate, pairing));
+    if (result === undefined) return { goal, measured: `not measured (${pairing.reference} beside ${pairing.config})`, met: null };
+    const { value, measured } = measure(result);
+    return { goal, measured, met: (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost) };
+  });
 }
 
 export function verdict(check: BudgetCheck): string {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { verdict, type BudgetCheck } from './budget';
 import { CONNECTIONS } from './load';
 import type { MeasureSettings, NodePass } from './measure';
+import type { PairingResult, SideBySideSettings } from './side-by-side';
 import { round } from './stats';
 import type { Summary } from './summary';
 
@@ -24,6 +25,9 @@ export interface PassReport {
   readonly settings: MeasureSettings;
   readonly pinned: boolean;
   readonly summaries: readonly Summary[];
+  /** `undefined` when the budget's pairings were not measured (BENCH_SIDE_BY_SIDE=0). */
+  readonly sideBySide: SideBySideSettings | undefined;
+  readonly pairings: readonly PairingResult[];
   readonly budget: readonly BudgetCheck[];
 }
 
@@ -53,8 +57,35 @@ export function markdownTable(summaries: readonly Summary[]): string {
   return [...header, ...rows, ...warning].join('\n');
 }
 
+/** The budget's pairings: each configuration's throughput and added CPU against the server it ran beside. */
+export function sideBySideTable(pairings: readonly PairingResult[]): string {
+  const header = [
+    '| route | configuration | beside | x req/s | IQR over windows | range over process pairs | +us CPU/req | windows |',
+    '|---|---|---|--:|--:|--:|--:|--:|',
+  ];
+  const range = ([low, high]: readonly [number, number]): string => `${low.toFixed(3)}..${high.toFixed(3)}`;
+  const rows = pairings.map(
+    (p) =>
+      `| ${p.route} | ${p.config} | ${p.reference} | ${p.throughputRatio.toFixed(3)} | ${range(p.ratioIqr)} | ` +
+      `${range(p.processPairRange)} | ${signed(p.addedCpuUs)} | ${p.windows.length} |`,
+  );
+  return [...header, ...rows].join('\n');
+}
+
 export function budgetLines(budget: readonly BudgetCheck[]): string[] {
-  return budget.map((check) => `- ${verdict(check)}: ${check.goal} (measured ${check.measured})`);
+  return budget.map((check) => `- ${verdict(check)}: ${check.goal} (${check.met === null ? '' : 'measured '}${check.measured})`);
+}
+
+function describeSideBySide(settings: SideBySideSettings): string {
+  return (
+    `Each pairing below ran side by side: its two servers pinned together to core 1 and loaded at the same time ` +
+    `(${CONNECTIONS} connections each), on ${settings.processPairs} pairs of fresh processes, each pair warmed up for ` +
+    `${settings.warmupSeconds} s, then ${settings.rounds} windows of ${settings.seconds} s per pair (each after ` +
+    `${settings.rewarmSeconds} s of re-warm, measured again up to ${settings.maxAttempts} times in all when the two kept ` +
+    `their core less than ${settings.minBusy} busy). "x req/s" is the median over windows of the server beside's CPU per ` +
+    'request over this configuration\'s: its requests per second on a saturated core, relative to the other\'s. ' +
+    'A slow spell of the machine slows both servers of a window alike, so these ratios hold on days the table above cannot resolve.'
+  );
 }
 
 function describeSetup(report: PassReport): string {
@@ -79,12 +110,21 @@ export function markdownReport(report: PassReport): string {
     '',
     markdownTable(report.summaries),
     '',
-    '## Budget',
+    '## Side by side',
+    '',
+    ...(report.sideBySide === undefined ? ['Not measured (BENCH_SIDE_BY_SIDE=0).'] : [describeSideBySide(report.sideBySide), '', sideBySideTable(report.pairings)]),
+    '',
+    '## Budget (measured side by side)',
     '',
     ...budgetLines(report.budget),
     ...(notes.length > 0 ? ['', '## Notes', '', ...notes] : []),
     '',
   ].join('\n');
+}
+
+/** The side-by-side settings without the servers' environment (the caller's whole environment). */
+function sideBySideJson({ serverEnv: _serverEnv, ...settings }: SideBySideSettings): Omit<SideBySideSettings, 'serverEnv'> {
+  return settings;
 }
 
 /** Everything measured, rounded so that the file stays small and diffable. */
@@ -115,6 +155,15 @@ function jsonReport(report: PassReport): unknown {
       throughputVsBaseline: s.throughputVsBaseline === null ? null : round(s.throughputVsBaseline, 4),
       addedCpuUs: s.addedCpuUs === null ? null : round(s.addedCpuUs, 1),
       addedCpuIqr: s.addedCpuIqr === null ? null : s.addedCpuIqr.map((value) => round(value, 1)),
+    })),
+    sideBySide: report.sideBySide === undefined ? null : sideBySideJson(report.sideBySide),
+    pairings: report.pairings.map((p) => ({
+      ...p,
+      throughputRatio: round(p.throughputRatio, 4),
+      ratioIqr: p.ratioIqr.map((value) => round(value, 4)),
+      processPairRange: p.processPairRange.map((value) => round(value, 4)),
+      addedCpuUs: round(p.addedCpuUs, 1),
+      windows: p.windows.map((w) => ({ ...w, referenceCpuUs: round(w.referenceCpuUs, 1), configCpuUs: round(w.configCpuUs, 1), busy: round(w.busy, 3) })),
     })),
     budget: report.budget,
     windows: pass.windows.map((w) => ({

@@ -1,24 +1,54 @@
 /**
- * `npm run bench`: every configuration on every route, interleaved rounds, under Node 20 and Node 24 (the
- * load generator stays in this process, on Node 20, pinned to core 0; the servers run under each binary on
- * core 1). Prints and writes bench/results/<date>-node<major>.{json,md,svg}.
+ * `npm run bench`: every configuration on every route, interleaved rounds, then the budget's pairings side by
+ * side, under Node 20 and Node 24 (the load generator stays in this process, on Node 20, pinned to core 0;
+ * the servers run under each binary on core 1). Prints and writes bench/results/<date>-node<major>.{json,md,svg}.
  *
  * Environment: BENCH_SECONDS (3), BENCH_WARMUP (2), BENCH_REWARM (0.5), BENCH_ROUNDS (3),
  * BENCH_NODES (20,24), BENCH_CONFIGS (all; baseline is always added), BENCH_ROUTES (echo,predict),
  * BENCH_NODE24 (a Node 24 binary to use instead of installing one), BENCH_MIN_BUSY (0.9) and
- * BENCH_MAX_ATTEMPTS (3): a window whose server was busier than that is measured again (see measure.ts).
+ * BENCH_MAX_ATTEMPTS (3): a window whose server was busier than that is measured again (see measure.ts);
+ * BENCH_PAIRS (4), BENCH_PAIR_ROUNDS (4), BENCH_PAIR_WARMUP (8), BENCH_PAIR_SECONDS (2), BENCH_SIDE_BY_SIDE
+ * (`0`: the budget is not measured), see side-by-side.ts.
  */
-import { checkBudget } from './budget';
+import { budgetPairings, checkBudget } from './budget';
 import { exportsOtlp, numberFromEnv, OTLP_URL_ENV, selectedConfigs } from './configs';
-import { measureNode, type MeasureSettings } from './measure';
+import { measureNode, type MeasureSettings, type NodePass } from './measure';
+import type { NodeBinary } from './node-binaries';
 import { benchNodes } from './node-binaries';
 import { startReceiver, type RunningReceiver } from './otlp-receiver-process';
 import { LOAD_CORE, pinSelf } from './pinning';
-import { budgetLines, localDate, markdownTable, writeReport } from './report';
+import { budgetLines, localDate, markdownTable, sideBySideTable, writeReport } from './report';
 import { selectedRoutes } from './routes';
+import { measurePairing, type PairingResult, type SideBySideSettings } from './side-by-side';
 import { summarisePass } from './summary';
 
 const log = (line: string): void => console.log(line);
+
+function sideBySideSettings(settings: MeasureSettings): SideBySideSettings | undefined {
+  if (process.env.BENCH_SIDE_BY_SIDE === '0') return undefined;
+  return {
+    processPairs: Math.round(numberFromEnv('BENCH_PAIRS', 4)),
+    rounds: Math.round(numberFromEnv('BENCH_PAIR_ROUNDS', 4)),
+    warmupSeconds: numberFromEnv('BENCH_PAIR_WARMUP', 8),
+    rewarmSeconds: settings.rewarmSeconds,
+    seconds: numberFromEnv('BENCH_PAIR_SECONDS', 2),
+    minBusy: settings.minBusy,
+    maxAttempts: settings.maxAttempts,
+    serverEnv: settings.serverEnv,
+  };
+}
+
+/** The budget's pairings on the routes the interleaved pass could measure. */
+async function measureBudgetPairings(node: NodeBinary, pass: NodePass, settings: MeasureSettings, sideBySide: SideBySideSettings): Promise<PairingResult[]> {
+  const measuredRoutes = settings.routes.filter((route) => pass.windows.some((window) => window.route === route.name));
+  const pairings = budgetPairings(node.major, settings.configs, measuredRoutes.map((route) => route.name));
+  log(`  side by side: ${pairings.length} pairings x ${sideBySide.processPairs} process pairs x ${sideBySide.rounds} windows`);
+  const results: PairingResult[] = [];
+  for (const pairing of pairings) {
+    results.push(await measurePairing(node, pairing, measuredRoutes.find((route) => route.name === pairing.route)!, sideBySide, log));
+  }
+  return results;
+}
 
 async function main(): Promise<void> {
   const pinned = pinSelf(LOAD_CORE);
@@ -38,15 +68,17 @@ async function main(): Promise<void> {
     maxAttempts: Math.round(numberFromEnv('BENCH_MAX_ATTEMPTS', 3)),
     serverEnv: { ...process.env, ...(receiver ? { [OTLP_URL_ENV]: receiver.url } : {}) },
   };
+  const sideBySide = sideBySideSettings(settings);
   let failures = 0;
   try {
     for (const node of benchNodes(log)) {
       const pass = await measureNode(node, settings, log);
       const summaries = summarisePass(pass, configs, settings.routes.map((route) => route.name));
-      const budget = checkBudget(summaries, node.major);
-      const files = writeReport({ date: localDate(), pass, settings, pinned, summaries, budget });
+      const pairings = sideBySide === undefined ? [] : await measureBudgetPairings(node, pass, settings, sideBySide);
+      const budget = checkBudget(pairings, node.major);
+      const files = writeReport({ date: localDate(), pass, settings, pinned, summaries, sideBySide, pairings, budget });
       failures += summaries.reduce((sum, summary) => sum + summary.failures, 0);
-      log(`\nNode ${node.version}\n\n${markdownTable(summaries)}\n\nBudget:\n${budgetLines(budget).join('\n')}`);
+      log(`\nNode ${node.version}\n\n${markdownTable(summaries)}\n\n${sideBySideTable(pairings)}\n\nBudget:\n${budgetLines(budget).join('\n')}`);
       for (const note of pass.notes) log(`note: ${note}`);
       log(`wrote ${files.join(', ')}\n`);
     }
