@@ -61,13 +61,30 @@ function goalsFor(major: number): Goal[] {
   ];
 }
 
+/**
+ * Parts measured alone beside `baseline`, to tell what holds a line: `floor` is Node's AsyncLocalStorage
+ * alone (one context entered per request, no OpenTelemetry code), `sdk-disabled` drum-otel's own request
+ * path over the API's no-ops (no context, no span), `span-only` the SDK's span and its context without
+ * drum-otel.
+ */
+const PARTS: readonly Pairing[] = [
+  { route: 'echo', reference: 'baseline', config: 'floor' },
+  { route: 'predict', reference: 'baseline', config: 'floor' },
+  { route: 'echo', reference: 'baseline', config: 'sdk-disabled' },
+  { route: 'predict', reference: 'baseline', config: 'sdk-disabled' },
+  { route: 'predict', reference: 'baseline', config: 'span-only' },
+  { route: 'predict', reference: 'baseline', config: 'span-only@1%' },
+];
+
 const samePairing = (a: Pairing, b: Pairing): boolean => a.route === b.route && a.reference === b.reference && a.config === b.config;
 
-/** The pairings the budget needs, of those whose configurations and route this run measures. */
+/**
+ * The pairings the budget needs, then the `PARTS`, of those whose configurations and route this run measures.
+ */
 export function budgetPairings(major: number, configs: readonly ConfigName[], routes: readonly string[]): Pairing[] {
-  return goalsFor(major)
-    .map((goal) => goal.pairing)
-    .filter((pairing) => routes.includes(pairing.route) && configs.includes(pairing.reference) && configs.includes(pairing.config));
+  return [...goalsFor(major).map((goal) => goal.pairing), ...PARTS].filter(
+    (pairing) => routes.includes(pairing.route) && configs.includes(pairing.reference) && configs.includes(pairing.config),
+  );
 }
 
 export function checkBudget(results: readonly PairingResult[], major: number): BudgetCheck[] {

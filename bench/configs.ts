@@ -36,7 +36,12 @@ export type Sdk =
   /** The bare provider plus instrumentation-http and -express. */
   | { readonly kind: 'auto' }
   /** `AsyncLocalStorageContextManager` enabled and a middleware that only enters a context. */
-  | { readonly kind: 'floor' };
+  | { readonly kind: 'floor' }
+  /**
+   * `setupOtel()` as in `shipped` (exporter none, the given ratio) and, instead of drum-otel, a middleware
+   * that does only what the SDK and Node must for a traced request: the SDK's span and its context.
+   */
+  | { readonly kind: 'span-only'; readonly ratio: number };
 
 export interface ConfigSpec {
   readonly name: string;
@@ -61,7 +66,9 @@ export const CONFIGS = [
   { name: 'drum-otel+metrics', instrumentation: 'traced', sdk: { kind: 'provider+metrics' }, byDefault: true },
   { name: 'auto', instrumentation: 'none', sdk: { kind: 'auto' }, byDefault: true },
   { name: 'floor', instrumentation: 'none', sdk: { kind: 'floor' }, byDefault: true },
-  { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: false },
+  { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: true },
+  { name: 'span-only', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 1 }, byDefault: true },
+  { name: 'span-only@1%', instrumentation: 'none', sdk: { kind: 'span-only', ratio: RATIO_1_PERCENT }, byDefault: true },
   { name: 'context-manager', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider-no-propagator' }, byDefault: false },
   { name: 'context+propagator', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider' }, byDefault: false },
   { name: 'shipped-b3', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'w3c-propagator' }, byDefault: false },

@@ -197,6 +197,9 @@ const COLOURS: Record<string, string> = {
   notrace: '#2ca02c',
   auto: '#d62728',
   floor: '#9467bd',
+  'sdk-disabled': '#bcbd22',
+  'span-only': '#ff7f0e',
+  'span-only@1%': '#ffbb78',
 };
 
 const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

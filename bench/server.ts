@@ -18,9 +18,10 @@ interface Prepared {
 /** OpenTelemetry as the configuration wants it; `baseline` loads no OpenTelemetry module at all. */
 async function prepare({ sdk }: ConfigSpec): Promise<Prepared> {
   if (sdk.kind === 'none') return { tracing: undefined, beforeRoutes: undefined };
-  const { setUpTracing, floorMiddleware } = await import('./tracing');
+  const { setUpTracing, floorMiddleware, spanOnlyMiddleware } = await import('./tracing');
   const tracing = await setUpTracing(sdk);
-  return { tracing, beforeRoutes: sdk.kind === 'floor' ? floorMiddleware : undefined };
+  const beforeRoutes = sdk.kind === 'floor' ? floorMiddleware : sdk.kind === 'span-only' ? spanOnlyMiddleware : undefined;
+  return { tracing, beforeRoutes };
 }
 
 async function listen(listener: RequestListener): Promise<Server> {

@@ -3,7 +3,8 @@
  * (instrumentation-http and instrumentation-express patch modules as they are required). Only server.ts
  * loads this file, and only for configurations that use OpenTelemetry: `baseline` loads none of it.
  */
-import { context, createContextKey, metrics, propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, createContextKey, metrics, propagation, ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -161,6 +162,34 @@ export function floorMiddleware(_request: unknown, _response: unknown, next: () 
   context.with(FLOOR_CONTEXT, next);
 }
 
+/** The global provider's tracer, looked up when a span starts (the proxy resolves the provider setupOtel registers). */
+const SPAN_ONLY_TRACER = trace.getTracer('drum-otel.bench.span-only');
+
+/**
+ * The `span-only` middleware: the propagated parent extracted, a SERVER span with the HTTP attributes
+ * started, its context entered for the rest of the request, the status set and the span ended once the
+ * response is complete. No drum-otel code: what any tracing of the request costs in the SDK and Node.
+ */
+export function spanOnlyMiddleware(incoming: unknown, outgoing: unknown, next: () => void): void {
+  const request = incoming as IncomingMessage;
+  const response = outgoing as ServerResponse;
+  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+  const path = request.url ?? '';
+  const attributes = {
+    'http.request.method': request.method ?? 'GET',
+    'http.route': path,
+    'url.path': path,
+    'url.scheme': 'http',
+    'network.protocol.version': request.httpVersion,
+  };
+  const span = SPAN_ONLY_TRACER.startSpan(`${request.method} ${path}`, { kind: SpanKind.SERVER, attributes }, parent);
+  response.once('close', () => {
+    span.setAttribute('http.response.status_code', response.statusCode);
+    span.end();
+  });
+  context.with(trace.setSpan(parent, span), next);
+}
+
 /** Sets up OpenTelemetry as `sdk` describes it; `undefined` for configurations without an SDK. */
 export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise<Tracing | undefined> {
   switch (sdk.kind) {
@@ -178,5 +207,7 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
     case 'floor':
       enableContextManagerOnly();
       return undefined;
+    case 'span-only':
+      return setUpShipped({ kind: 'setupOtel', exporter: 'none', ratio: sdk.ratio });
   }
 }
