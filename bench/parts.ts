@@ -27,6 +27,9 @@ import {
   TraceIdRatioBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+// The SDK's key of an attribute set, computed for every measurement recorded (not exported by the package).
+import { hashAttributes } from '@opentelemetry/sdk-metrics/build/src/utils';
 import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
 import * as thisBuild from 'drum-otel';
 import { setupOtel } from 'drum-otel/setup';
@@ -122,6 +125,33 @@ function spanTable(): Record<string, number> {
   });
 }
 
+/** A reader that only collects when asked: the SDK keeps measurements for each reader it has. */
+class CollectingReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The attributes drum-otel records a request's duration under. */
+const DURATION_ATTRIBUTES = {
+  'http.request.method': 'POST',
+  'url.scheme': 'http',
+  'http.route': '/predict/',
+  'network.protocol.version': '1.1',
+  'http.response.status_code': 200,
+};
+
+function metricsTable(): Record<string, number> {
+  const histogram = new MeterProvider({ readers: [new CollectingReader()] }).getMeter('parts').createHistogram('http.server.request.duration');
+  return interleaved({
+    'histogram.record, the duration attributes (SDK MeterProvider)': () => histogram.record(0.003, { ...DURATION_ATTRIBUTES }),
+    "of which the SDK's hashAttributes": () => void hashAttributes({ ...DURATION_ATTRIBUTES }),
+  });
+}
+
 const KEY = createContextKey('parts');
 
 function contextTable(): Record<string, number> {
@@ -148,7 +178,7 @@ class FinishedResponse extends EventEmitter {
 }
 
 /** One request through `drumOtel`'s middleware and action override, as routing-controllers calls them. */
-function requestPath(drumOtel: DrumOtel, tracerProvider: TracerProvider): Operation {
+function requestPath(drumOtel: DrumOtel, tracerProvider: TracerProvider, metrics = true): Operation {
   // A fresh class per variant: instrumentControllers marks the class it instruments.
   @JsonController()
   class PartsController {
@@ -157,7 +187,7 @@ function requestPath(drumOtel: DrumOtel, tracerProvider: TracerProvider): Operat
       return 1;
     }
   }
-  drumOtel.instrumentControllers([PartsController], { tracerProvider });
+  drumOtel.instrumentControllers([PartsController], { tracerProvider, metrics });
   const storage = getMetadataArgsStorage();
   const middleware = storage.uses.find((use) => use.target === PartsController)!.middleware as Middleware;
   const override = storage.actions.find((action) => action.target === PartsController)!.methodOverride as Override;
@@ -207,6 +237,7 @@ function requestPathTable(): Record<string, number> {
   for (const [name, drumOtel] of variants) {
     operations[`request path, 100%, ${name}`] = requestPath(drumOtel, always);
     operations[`request path, 1%, ${name}`] = requestPath(drumOtel, ratio);
+    operations[`request path, 1%, metrics: false, ${name}`] = requestPath(drumOtel, ratio, false);
     operations[`@NoTrace() action call, ${name}`] = noTraceCall(drumOtel);
   }
   return interleaved(operations);
@@ -270,6 +301,7 @@ async function measureHere(): Promise<void> {
   print('propagator (per request)', propagatorTable());
   print('span (per traced request)', spanTable());
   print('context', contextTable());
+  print('metrics (per request, sampled or not)', metricsTable());
   print("drum-otel's request path (shipped context manager and propagator)", requestPathTable());
   print('promise tax (child processes, alternating)', await promiseTable(process.execPath));
 }
