@@ -9,9 +9,8 @@ import type { NodeBinary } from './node-binaries';
 import type { WindowUsage } from './protocol';
 import { ServerProcess } from './server-process';
 
-export interface MeasureSettings {
-  readonly configs: readonly ConfigName[];
-  readonly routes: readonly RouteSpec[];
+/** How windows are measured, in the interleaved rounds and side by side alike. */
+export interface WindowSettings {
   readonly rounds: number;
   readonly warmupSeconds: number;
   /** A short load right before each window: the server sat idle while the others were measured. */
@@ -26,6 +25,11 @@ export interface MeasureSettings {
   readonly maxAttempts: number;
   /** Environment for the servers (the OTLP receiver's URL). */
   readonly serverEnv: NodeJS.ProcessEnv;
+}
+
+export interface MeasureSettings extends WindowSettings {
+  readonly configs: readonly ConfigName[];
+  readonly routes: readonly RouteSpec[];
 }
 
 export interface WindowResult {

@@ -8,6 +8,7 @@
  */
 import type { ConfigName, RouteSpec } from './configs';
 import { runLoad } from './load';
+import type { WindowSettings } from './measure';
 import type { NodeBinary } from './node-binaries';
 import type { WindowUsage } from './protocol';
 import { ServerProcess } from './server-process';
@@ -20,19 +21,13 @@ export interface Pairing {
   readonly config: ConfigName;
 }
 
-export interface SideBySideSettings {
+/**
+ * `rounds` are windows per process pair; `warmupSeconds` the load on each pair before its first window (long
+ * enough for the optimizing compiler to take over); `minBusy` applies to the two servers together.
+ */
+export interface SideBySideSettings extends WindowSettings {
   /** Pairs of fresh server processes per pairing. */
   readonly processPairs: number;
-  /** Windows per process pair. */
-  readonly rounds: number;
-  /** Load on each pair before its first window: long enough for the optimizing compiler to take over. */
-  readonly warmupSeconds: number;
-  readonly rewarmSeconds: number;
-  readonly seconds: number;
-  /** A window in which the two servers together kept the core less busy than this is measured again. */
-  readonly minBusy: number;
-  readonly maxAttempts: number;
-  readonly serverEnv: NodeJS.ProcessEnv;
 }
 
 /** One window: both servers' CPU per request over the same seconds. */
