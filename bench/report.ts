@@ -64,9 +64,10 @@ export function sideBySideTable(pairings: readonly PairingResult[]): string {
     '|---|---|---|--:|--:|--:|--:|--:|',
   ];
   const range = ([low, high]: readonly [number, number]): string => `${low.toFixed(3)}..${high.toFixed(3)}`;
+  const failed = (p: PairingResult): number => p.windows.reduce((sum, window) => sum + window.failures, 0);
   const rows = pairings.map(
     (p) =>
-      `| ${p.route} | ${p.config} | ${p.reference} | ${p.throughputRatio.toFixed(3)} | ${range(p.ratioIqr)} | ` +
+      `| ${p.route} | ${p.config}${failed(p) > 0 ? ` (${failed(p)} failed)` : ''} | ${p.reference} | ${p.throughputRatio.toFixed(3)} | ${range(p.ratioIqr)} | ` +
       `${range(p.processPairRange)} | ${signed(p.addedCpuUs)} | ${p.windows.length} |`,
   );
   return [...header, ...rows].join('\n');

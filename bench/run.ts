@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       const budget = checkBudget(pairings, node.major);
       const files = writeReport({ date: localDate(), pass, settings, pinned, summaries, sideBySide, pairings, budget });
       failures += summaries.reduce((sum, summary) => sum + summary.failures, 0);
+      failures += pairings.reduce((sum, pairing) => sum + pairing.windows.reduce((windows, window) => windows + window.failures, 0), 0);
       log(`\nNode ${node.version}\n\n${markdownTable(summaries)}\n\n${sideBySideTable(pairings)}\n\nBudget:\n${budgetLines(budget).join('\n')}`);
       for (const note of pass.notes) log(`note: ${note}`);
       log(`wrote ${files.join(', ')}\n`);

@@ -40,6 +40,8 @@ export interface PairWindow {
   readonly configRequests: number;
   /** CPU seconds per second of both servers together: near 1 when they kept their shared core busy. */
   readonly busy: number;
+  /** Responses of either server that were not 2xx, connection errors and timeouts: anything but 0 spoils the window. */
+  readonly failures: number;
   readonly attempts: number;
 }
 
@@ -59,20 +61,24 @@ type Pair = readonly [reference: ServerProcess, config: ServerProcess];
 
 const cpuPerRequest = (usage: WindowUsage): number => (usage.requests > 0 ? usage.cpuMicros / usage.requests : Number.NaN);
 
-/** Loads both servers at once; odd rounds start the config's load first, so neither always leads. */
-async function loadBoth(pair: Pair, route: RouteSpec, seconds: number, round: number): Promise<number> {
+/**
+ * Loads both servers at once; odd rounds start the config's load first, so neither always leads. Returns the
+ * seconds it took and the failed requests of both.
+ */
+async function loadBoth(pair: Pair, route: RouteSpec, seconds: number, round: number): Promise<{ seconds: number; failures: number }> {
   const started = process.hrtime.bigint();
   const [first, second] = round % 2 === 1 ? [pair[1], pair[0]] : pair;
-  await Promise.all([runLoad(first.url, route, { seconds }), runLoad(second.url, route, { seconds })]);
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  const loads = await Promise.all([runLoad(first.url, route, { seconds }), runLoad(second.url, route, { seconds })]);
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, failures: loads[0].failures + loads[1].failures };
 }
 
 async function measureOnce(pair: Pair, route: RouteSpec, round: number, settings: SideBySideSettings): Promise<Omit<PairWindow, 'processPair' | 'round' | 'attempts'>> {
   if (settings.rewarmSeconds > 0) await loadBoth(pair, route, settings.rewarmSeconds, round);
   await Promise.all(pair.map((server) => server.startWindow()));
-  const seconds = await loadBoth(pair, route, settings.seconds, round);
+  const { seconds, failures } = await loadBoth(pair, route, settings.seconds, round);
   const [reference, config] = await Promise.all(pair.map((server) => server.stopWindow()));
   return {
+    failures,
     referenceCpuUs: cpuPerRequest(reference),
     configCpuUs: cpuPerRequest(config),
     referenceRequests: reference.requests,
@@ -123,7 +129,8 @@ function describeWindow(pairing: Pairing, window: PairWindow): string {
   return (
     `  p${window.processPair} r${window.round} ${pairing.route.padEnd(8)} ${pairing.reference}:${pairing.config}`.padEnd(52) +
     `${window.referenceCpuUs.toFixed(1)} : ${window.configCpuUs.toFixed(1)} us/req  ratio ${ratio.toFixed(3)}  busy ${window.busy.toFixed(2)}` +
-    (window.attempts > 1 ? `  (best of ${window.attempts})` : '')
+    (window.attempts > 1 ? `  (best of ${window.attempts})` : '') +
+    (window.failures > 0 ? `  FAILURES ${window.failures}` : '')
   );
 }
 
