@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Agent, request } from 'node:http';
 import test from 'ava';
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -55,12 +56,31 @@ class LoadController {
 
 let server: RunningServer;
 
+// node:http rather than fetch: fetch gives up on a connection not accepted within 10 s, which 5000 connections
+// opened at once on a busy machine can take; the kernel's own retries of a connection attempt are the limit here.
+const agent = new Agent({ maxSockets: Infinity });
+
+/** POSTs `body` as JSON and resolves with the status and the parsed answer. */
+function postJson(url: string, headers: Record<string, string>, body: string): Promise<[number, unknown]> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve([response.statusCode ?? 0, JSON.parse(Buffer.concat(chunks).toString('utf8'))]));
+      response.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
 test.before(async () => {
   instrumentControllers([LoadController]);
   server = await startServerWith({ controllers: [LoadController] }, { backlog: 8192 });
 });
 
 test.after.always(async () => {
+  agent.destroy();
   await server?.close();
 });
 
@@ -81,8 +101,7 @@ for (let round = 0; round < ROUNDS; round++) {
         const n = offset + index;
         const headers: Record<string, string> = { 'content-type': 'application/json', 'x-datarobot-consumer-id': `consumer-${n}` };
         if (n % 2 === 0) headers.traceparent = `00-${hex(n + 1, 32)}-${hex(n + 1, 16)}-01`;
-        const response = await fetch(`${server.url}/load/${n}`, { method: 'POST', headers, body: JSON.stringify({ n }) });
-        return [response.status, await response.json()];
+        return postJson(`${server.url}/load/${n}`, headers, JSON.stringify({ n }));
       }),
     );
     clearTimeout(fallback);
