@@ -109,20 +109,34 @@ async function measureOnce(server: ServerProcess, route: RouteSpec, settings: Me
   return { load, usage };
 }
 
-async function measureWindow(server: ServerProcess, route: RouteSpec, round: number, settings: MeasureSettings): Promise<WindowResult> {
-  let best = await measureOnce(server, route, settings);
+/** CPU microseconds per request the server received over a window (NaN when it received none). */
+export function cpuPerRequest(usage: WindowUsage): number {
+  return usage.requests > 0 ? usage.cpuMicros / usage.requests : Number.NaN;
+}
+
+/**
+ * Measures a window with `once` and, while the server side was less busy than `settings.minBusy`, again, at
+ * most `settings.maxAttempts` times in all: the busiest attempt and how many there were.
+ */
+export async function busiestAttempt<T>(once: () => Promise<T>, busy: (attempt: T) => number, settings: WindowSettings): Promise<{ best: T; attempts: number }> {
+  let best = await once();
   let attempts = 1;
-  while (busyness(best) < settings.minBusy && attempts < settings.maxAttempts) {
-    const retry = await measureOnce(server, route, settings);
+  while (busy(best) < settings.minBusy && attempts < settings.maxAttempts) {
+    const retry = await once();
     attempts++;
-    if (busyness(retry) > busyness(best)) best = retry;
+    if (busy(retry) > busy(best)) best = retry;
   }
+  return { best, attempts };
+}
+
+async function measureWindow(server: ServerProcess, route: RouteSpec, round: number, settings: MeasureSettings): Promise<WindowResult> {
+  const { best, attempts } = await busiestAttempt(() => measureOnce(server, route, settings), busyness, settings);
   return { config: server.config, route: route.name, round, ...best, attempts };
 }
 
 function describeWindow(window: WindowResult): string {
   const { load, usage } = window;
-  const cpu = usage.requests > 0 ? usage.cpuMicros / usage.requests : Number.NaN;
+  const cpu = cpuPerRequest(usage);
   const failures = load.failures > 0 ? `  FAILURES ${load.failures}` : '';
   const retried = window.attempts > 1 ? `  (best of ${window.attempts})` : '';
   return (

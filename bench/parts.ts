@@ -27,12 +27,13 @@ import {
   TraceIdRatioBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 // The SDK's key of an attribute set, computed for every measurement recorded (not exported by the package).
 import { hashAttributes } from '@opentelemetry/sdk-metrics/build/src/utils';
 import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
 import * as thisBuild from 'drum-otel';
 import { setupOtel } from 'drum-otel/setup';
+import { CollectingReader } from './collecting-reader';
 import { flagsFromEnv } from './configs';
 import { benchNodes } from './node-binaries';
 import { median } from './stats';
@@ -123,16 +124,6 @@ function spanTable(): Record<string, number> {
     'span start+end, 1% (parentbased_traceidratio)': span(ratio),
     'span start+end, 100%, BatchSpanProcessor': span(batched),
   });
-}
-
-/** A reader that only collects when asked: the SDK keeps measurements for each reader it has. */
-class CollectingReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 /** The attributes drum-otel records a request's duration under. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { verdict, type BudgetCheck } from './budget';
 import { CONNECTIONS } from './load';
 import type { MeasureSettings, NodePass } from './measure';
-import type { PairingResult, SideBySideSettings } from './side-by-side';
+import { pairingFailures, type PairingResult, type SideBySideSettings } from './side-by-side';
 import { round } from './stats';
 import type { Summary } from './summary';
 
@@ -64,10 +64,10 @@ export function sideBySideTable(pairings: readonly PairingResult[]): string {
     '|---|---|---|--:|--:|--:|--:|--:|',
   ];
   const range = ([low, high]: readonly [number, number]): string => `${low.toFixed(3)}..${high.toFixed(3)}`;
-  const failed = (p: PairingResult): number => p.windows.reduce((sum, window) => sum + window.failures, 0);
+  const failed = (p: PairingResult): string => (pairingFailures(p) > 0 ? ` (${pairingFailures(p)} failed)` : '');
   const rows = pairings.map(
     (p) =>
-      `| ${p.route} | ${p.config}${failed(p) > 0 ? ` (${failed(p)} failed)` : ''} | ${p.reference} | ${p.throughputRatio.toFixed(3)} | ${range(p.ratioIqr)} | ` +
+      `| ${p.route} | ${p.config}${failed(p)} | ${p.reference} | ${p.throughputRatio.toFixed(3)} | ${range(p.ratioIqr)} | ` +
       `${range(p.processPairRange)} | ${signed(p.addedCpuUs)} | ${p.windows.length} |`,
   );
   return [...header, ...rows].join('\n');

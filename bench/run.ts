@@ -19,7 +19,7 @@ import { startReceiver, type RunningReceiver } from './otlp-receiver-process';
 import { LOAD_CORE, pinSelf } from './pinning';
 import { budgetLines, localDate, markdownTable, sideBySideTable, writeReport } from './report';
 import { selectedRoutes } from './routes';
-import { measurePairing, type PairingResult, type SideBySideSettings } from './side-by-side';
+import { measurePairing, pairingFailures, type PairingResult, type SideBySideSettings } from './side-by-side';
 import { summarisePass } from './summary';
 
 const log = (line: string): void => console.log(line);
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       const budget = checkBudget(pairings, node.major);
       const files = writeReport({ date: localDate(), pass, settings, pinned, summaries, sideBySide, pairings, budget });
       failures += summaries.reduce((sum, summary) => sum + summary.failures, 0);
-      failures += pairings.reduce((sum, pairing) => sum + pairing.windows.reduce((windows, window) => windows + window.failures, 0), 0);
+      failures += pairings.reduce((sum, pairing) => sum + pairingFailures(pairing), 0);
       log(`\nNode ${node.version}\n\n${markdownTable(summaries)}\n\n${sideBySideTable(pairings)}\n\nBudget:\n${budgetLines(budget).join('\n')}`);
       for (const note of pass.notes) log(`note: ${note}`);
       log(`wrote ${files.join(', ')}\n`);

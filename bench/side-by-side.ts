@@ -8,9 +8,8 @@
  */
 import type { ConfigName, RouteSpec } from './configs';
 import { runLoad } from './load';
-import type { WindowSettings } from './measure';
+import { busiestAttempt, cpuPerRequest, type WindowSettings } from './measure';
 import type { NodeBinary } from './node-binaries';
-import type { WindowUsage } from './protocol';
 import { ServerProcess } from './server-process';
 import { median, quartiles } from './stats';
 
@@ -59,7 +58,13 @@ export interface PairingResult extends Pairing {
 type Log = (line: string) => void;
 type Pair = readonly [reference: ServerProcess, config: ServerProcess];
 
-const cpuPerRequest = (usage: WindowUsage): number => (usage.requests > 0 ? usage.cpuMicros / usage.requests : Number.NaN);
+/** The window's ratio: the reference's CPU per request over the configuration's. */
+const ratioOf = (window: PairWindow): number => window.referenceCpuUs / window.configCpuUs;
+
+/** Failed requests over all windows of a pairing. */
+export function pairingFailures(result: PairingResult): number {
+  return result.windows.reduce((sum, window) => sum + window.failures, 0);
+}
 
 /**
  * Loads both servers at once; odd rounds start the config's load first, so neither always leads. Returns the
@@ -88,13 +93,7 @@ async function measureOnce(pair: Pair, route: RouteSpec, round: number, settings
 }
 
 async function measureWindow(pair: Pair, processPair: number, route: RouteSpec, round: number, settings: SideBySideSettings): Promise<PairWindow> {
-  let best = await measureOnce(pair, route, round, settings);
-  let attempts = 1;
-  while (best.busy < settings.minBusy && attempts < settings.maxAttempts) {
-    const retry = await measureOnce(pair, route, round, settings);
-    attempts++;
-    if (retry.busy > best.busy) best = retry;
-  }
+  const { best, attempts } = await busiestAttempt(() => measureOnce(pair, route, round, settings), (attempt) => attempt.busy, settings);
   return { processPair, round, ...best, attempts };
 }
 
@@ -111,9 +110,9 @@ async function startPair(node: NodeBinary, pairing: Pairing, settings: SideBySid
 }
 
 function summarise(pairing: Pairing, windows: readonly PairWindow[]): PairingResult {
-  const ratios = windows.map((window) => window.referenceCpuUs / window.configCpuUs);
+  const ratios = windows.map(ratioOf);
   const processPairs = [...new Set(windows.map((window) => window.processPair))];
-  const perPair = processPairs.map((index) => median(windows.filter((w) => w.processPair === index).map((w) => w.referenceCpuUs / w.configCpuUs)));
+  const perPair = processPairs.map((index) => median(windows.filter((window) => window.processPair === index).map(ratioOf)));
   return {
     ...pairing,
     windows,
@@ -125,7 +124,7 @@ function summarise(pairing: Pairing, windows: readonly PairWindow[]): PairingRes
 }
 
 function describeWindow(pairing: Pairing, window: PairWindow): string {
-  const ratio = window.referenceCpuUs / window.configCpuUs;
+  const ratio = ratioOf(window);
   return (
     `  p${window.processPair} r${window.round} ${pairing.route.padEnd(8)} ${pairing.reference}:${pairing.config}`.padEnd(52) +
     `${window.referenceCpuUs.toFixed(1)} : ${window.configCpuUs.toFixed(1)} us/req  ratio ${ratio.toFixed(3)}  busy ${window.busy.toFixed(2)}` +

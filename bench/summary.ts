@@ -1,6 +1,6 @@
 /** Medians over rounds, and each configuration against `baseline` paired round by round. */
 import type { ConfigName } from './configs';
-import { busyness, type NodePass, type WindowResult } from './measure';
+import { busyness, cpuPerRequest, type NodePass, type WindowResult } from './measure';
 import { median, quartiles } from './stats';
 
 export interface Summary {
@@ -27,9 +27,7 @@ export interface Summary {
   readonly failures: number;
 }
 
-export function cpuPerRequest(window: WindowResult): number {
-  return window.usage.requests > 0 ? window.usage.cpuMicros / window.usage.requests : Number.NaN;
-}
+const windowCpu = (window: WindowResult): number => cpuPerRequest(window.usage);
 
 function spansPerRequest(window: WindowResult): number | null {
   return window.usage.spans === null || window.usage.requests === 0 ? null : window.usage.spans / window.usage.requests;
@@ -51,7 +49,7 @@ const medianOrNull = (values: readonly number[]): number | null => (values.lengt
 
 function summarise(windows: readonly WindowResult[], baselines: readonly WindowResult[]): Summary {
   const spans = windows.map(spansPerRequest);
-  const addedCpu = paired(windows, baselines, (w, b) => cpuPerRequest(w) - cpuPerRequest(b));
+  const addedCpu = paired(windows, baselines, (w, b) => windowCpu(w) - windowCpu(b));
   return {
     config: windows[0].config,
     route: windows[0].route,
@@ -59,7 +57,7 @@ function summarise(windows: readonly WindowResult[], baselines: readonly WindowR
     requestsPerSecond: median(windows.map((window) => window.load.requestsPerSecond)),
     p50Ms: median(windows.map((window) => window.load.p50Ms)),
     p99Ms: median(windows.map((window) => window.load.p99Ms)),
-    cpuUsPerRequest: median(windows.map(cpuPerRequest)),
+    cpuUsPerRequest: median(windows.map(windowCpu)),
     serverBusy: median(windows.map(busyness)),
     spansPerRequest: spans.includes(null) ? null : median(spans as number[]),
     throughputVsBaseline: medianOrNull(paired(windows, baselines, (w, b) => w.load.requestsPerSecond / b.load.requestsPerSecond)),

@@ -129,15 +129,11 @@ async function registerAutoInstrumentation(): Promise<void> {
  */
 async function registerProviderAndMeters(): Promise<Tracing> {
   const tracing = registerProvider(undefined);
-  const [{ metrics }, { MeterProvider, MetricReader }] = await Promise.all([import('@opentelemetry/api'), import('@opentelemetry/sdk-metrics')]);
-  class CollectingReader extends MetricReader {
-    protected onForceFlush(): Promise<void> {
-      return Promise.resolve();
-    }
-    protected onShutdown(): Promise<void> {
-      return Promise.resolve();
-    }
-  }
+  const [{ metrics }, { MeterProvider }, { CollectingReader }] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/sdk-metrics'),
+    import('./collecting-reader'),
+  ]);
   const reader = new CollectingReader();
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   return {
