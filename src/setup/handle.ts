@@ -4,10 +4,10 @@ import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { errorText } from './diag';
 import type { OtelDisabledBy, OtelHandle } from './types';
 
-/** The providers setupOtel registered. */
+/** The providers setupOtel registered: no meter provider when no metric reader would have been in it. */
 export interface Providers {
   readonly tracerProvider: NodeTracerProvider;
-  readonly meterProvider: MeterProvider;
+  readonly meterProvider: MeterProvider | undefined;
 }
 
 /** The handle of a disabled setup: nothing to flush; `shutdown()` calls `release`. */
@@ -44,7 +44,7 @@ export function enabledHandle(
     forceFlush: async () => {
       await Promise.all([
         tracerProvider.forceFlush().catch(reportFailure('forceFlush of the spans')),
-        meterProvider.forceFlush().catch(reportFailure('forceFlush of the metrics')),
+        meterProvider?.forceFlush().catch(reportFailure('forceFlush of the metrics')),
       ]);
     },
     shutdown: () => (stopping ??= stop(providers, shutdownTimeoutMillis).finally(() => release(handle))),
@@ -65,7 +65,7 @@ async function stop({ tracerProvider, meterProvider }: Providers, timeoutMillis:
   // The meter provider's shutdown exports the last metrics itself.
   const stopped = Promise.all([
     flushThenShutdown(tracerProvider),
-    meterProvider.shutdown().catch(reportFailure('shutting the meter provider down')),
+    meterProvider?.shutdown().catch(reportFailure('shutting the meter provider down')),
   ]);
   const outcome = await Promise.race([stopped, timedOut]);
   clearTimeout(timer);

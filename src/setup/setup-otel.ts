@@ -4,7 +4,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { installDiagnostics, uninstallDiagnostics } from './diag';
 import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
 import { disabledHandle, enabledHandle, type Providers } from './handle';
-import { createMetricReaders } from './metrics';
+import { createMetricReaders, hasMetricReader } from './metrics';
 import { planSetup, type EnabledPlan } from './plan';
 import { createPropagator } from './propagator';
 import { createResource } from './resource';
@@ -15,10 +15,10 @@ let current: OtelHandle | undefined;
 
 /**
  * Sets up the OpenTelemetry SDK for a DRUM-style model server, the TypeScript counterpart of DRUM's
- * `setup_otel`: a `NodeTracerProvider` and a `MeterProvider` registered globally with an
- * `AsyncLocalStorageContextManager` and the propagators `OTEL_PROPAGATORS` names (by default W3C trace
- * context, W3C baggage and B3 in either form), exporting as the standard environment variables say, with
- * explicit options overriding them. Both providers share one resource, whose `process.pid` tells the
+ * `setup_otel`: a `NodeTracerProvider` and, when metrics are exported, a `MeterProvider` registered
+ * globally with an `AsyncLocalStorageContextManager` and the propagators `OTEL_PROPAGATORS` names (by default
+ * W3C trace context, W3C baggage and B3 in either form), exporting as the standard environment variables say,
+ * with explicit options overriding them. Both providers share one resource, whose `process.pid` tells the
  * processes of a cluster apart. Every variable honoured, by setupOtel itself or by the SDK beneath it:
  *
  * | variable | meaning | default | read by |
@@ -45,15 +45,18 @@ let current: OtelHandle | undefined;
  * A value that cannot be used is warned about once through the `diag` logger and its default is taken (a
  * boolean other than `true`/`false`, a number that is not one, an unknown name in a list, which is skipped):
  * the server starts. With no exporter variable and no endpoint, tracing stays configured (spans are created
- * and propagated) but nothing is exported, as DRUM does; metrics likewise. Metrics are cumulative unless
+ * and propagated) but nothing is exported, as DRUM does. Without a metrics exporter (or `metricReader`) no
+ * `MeterProvider` is registered: one without a reader would record nothing, yet every measurement made for it
+ * would be paid; the API's no-op meter costs nothing, and a meter provider the application registered itself
+ * stays in place. Metrics are cumulative unless
  * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` asks for delta. Calling `setupOtel` again returns the same handle,
  * until its `shutdown()` has run. Instrumentation that obtained its tracer from the global provider before a
  * `shutdown()` keeps using the provider that was shut down.
  *
  * @param options - See {@link SetupOtelOptions}.
  * @returns The handle whose `shutdown()` a server calls on SIGTERM/SIGINT, after closing its listener.
- * @throws Error naming the option and its value when an option is invalid, and when another tracer or meter
- *   provider is already registered globally. Nothing is registered then.
+ * @throws Error naming the option and its value when an option is invalid, and when another tracer provider
+ *   (or, when metrics are exported, meter provider) is already registered globally. Nothing is registered then.
  * @category Setup
  * @example
  * ```ts
@@ -89,7 +92,8 @@ export function setupOtel(options: SetupOtelOptions = {}): OtelHandle {
 }
 
 function start(plan: EnabledPlan): OtelHandle {
-  assertNoProviderRegistered();
+  const withMeterProvider = hasMetricReader(plan.metrics);
+  assertNoProviderRegistered(withMeterProvider);
   // The logger before anything is built: the exporters, the batch processor and the sampler read their
   // variables when they are constructed, and warn about bad ones through diag.
   const started = installDiagnostics(plan.logLevel);
@@ -97,13 +101,13 @@ function start(plan: EnabledPlan): OtelHandle {
   const resource = createResource(plan.serviceName, plan.resourceAttributes);
   const providers: Providers = {
     tracerProvider: new NodeTracerProvider({ resource, spanProcessors: createSpanProcessors(plan.traces) }),
-    meterProvider: new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }),
+    meterProvider: withMeterProvider ? new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }) : undefined,
   };
   started();
   try {
     registerGlobals(providers, createPropagator(plan.propagators));
   } catch (error) {
-    void Promise.allSettled([providers.tracerProvider.shutdown(), providers.meterProvider.shutdown()]);
+    void Promise.allSettled([providers.tracerProvider.shutdown(), providers.meterProvider?.shutdown()]);
     uninstallDiagnostics();
     throw error;
   }
@@ -116,5 +120,5 @@ function release(handle: OtelHandle): void {
   current = undefined;
   if (!handle.enabled) return;
   uninstallDiagnostics();
-  unregisterGlobals();
+  unregisterGlobals(handle);
 }

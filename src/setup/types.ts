@@ -137,7 +137,10 @@ export interface OtelHandle {
   readonly disabledBy: OtelDisabledBy | undefined;
   /** The globally registered tracer provider, or `undefined` when disabled. */
   readonly tracerProvider: NodeTracerProvider | undefined;
-  /** The globally registered meter provider, or `undefined` when disabled. */
+  /**
+   * The globally registered meter provider, or `undefined` when disabled or when no metrics are exported (no
+   * `OTEL_METRICS_EXPORTER`, endpoint or `metricReader`): setupOtel registers none then.
+   */
   readonly meterProvider: MeterProvider | undefined;
   /**
    * Exports every span that has ended so far, and the metrics as they stand. Never rejects: a failed export

@@ -9,6 +9,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { ExportedMetric } from '../e2e/otlp-metrics';
+import { meterProviderWithReader } from '../helpers/metrics';
 import { captureDiag } from '../helpers/tracing';
 import { exportingTo, globalTracingRecords, withEnv } from './support';
 
@@ -23,12 +24,46 @@ function named(metricsExported: readonly ExportedMetric[], name: string): Export
   return metricsExported.filter((metric) => metric.name === name);
 }
 
-test.serial('registers a global MeterProvider, the one of the handle, sharing the resource; shutdown unregisters it', async (t) => {
-  const otel = setupOtel({ logLevel: 'none' });
+/** No variable that would make setupOtel export anything. */
+const NOTHING_EXPORTED = { OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: undefined, OTEL_METRICS_EXPORTER: undefined };
+
+test.serial('with a metrics exporter: registers a global MeterProvider, the one of the handle; shutdown unregisters it', async (t) => {
+  const otel = await withEnv({ ...NOTHING_EXPORTED, OTEL_METRICS_EXPORTER: 'console' }, () => setupOtel({ logLevel: 'none' }));
   t.true(otel.meterProvider instanceof MeterProvider);
   t.is(metrics.getMeterProvider() as unknown, otel.meterProvider);
   await otel.shutdown();
   t.is(metrics.getMeterProvider().getMeter('after'), createNoopMeter());
+});
+
+test.serial('without a metrics exporter: no MeterProvider (the global meter stays the no-op one); spans are still made', async (t) => {
+  const otel = await withEnv(NOTHING_EXPORTED, () => setupOtel({ logLevel: 'none' }));
+  try {
+    t.true(otel.enabled);
+    t.is(otel.meterProvider, undefined);
+    t.is(metrics.getMeterProvider().getMeter('drum-otel'), createNoopMeter());
+    t.true(globalTracingRecords());
+  } finally {
+    await otel.shutdown();
+  }
+  t.false(globalTracingRecords());
+});
+
+test.serial('without a metrics exporter, a meter provider the application registered stays and records, shutdown included', async (t) => {
+  const theirs = meterProviderWithReader();
+  t.true(metrics.setGlobalMeterProvider(theirs.provider));
+  try {
+    const otel = await withEnv(NOTHING_EXPORTED, () => setupOtel({ logLevel: 'none' }));
+    t.is(otel.meterProvider, undefined);
+    t.true(globalTracingRecords());
+    countPredictions(3);
+    await otel.shutdown();
+    t.is(metrics.getMeterProvider(), theirs.provider);
+    countPredictions(4);
+    const [metric] = (await theirs.collect('setup-test')).filter((found) => found.descriptor.name === 'drum.test.predictions');
+    t.deepEqual(metric.dataPoints.map((point) => [point.attributes, point.value]), [[{ route: '/predict/' }, 7]]);
+  } finally {
+    metrics.disable();
+  }
 });
 
 test.serial('OTLP http/json: shutdown exports the last metrics to /v1/metrics, cumulative, with the process in the resource', async (t) => {
@@ -119,13 +154,15 @@ test.serial('the metricReader option: the given reader gets the metrics', async 
   await otel.shutdown();
 });
 
-test.serial('a meter provider registered by someone else: setupOtel throws and registers nothing', async (t) => {
+test.serial('with a metrics exporter, a meter provider registered by someone else: setupOtel throws and registers nothing', async (t) => {
   const theirs = new MeterProvider();
   t.true(metrics.setGlobalMeterProvider(theirs));
   captureDiag();
   try {
-    t.throws(() => setupOtel({ logLevel: 'none' }), {
-      message: 'setupOtel: a meter provider is already registered globally; setupOtel was not applied',
+    await withEnv({ OTEL_METRICS_EXPORTER: 'console' }, () => {
+      t.throws(() => setupOtel({ logLevel: 'none' }), {
+        message: 'setupOtel: a meter provider is already registered globally; setupOtel was not applied',
+      });
     });
     t.false(globalTracingRecords());
     t.is(metrics.getMeterProvider(), theirs);
