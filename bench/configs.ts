@@ -12,10 +12,9 @@ export type Instrumentation = 'none' | 'traced' | 'notrace';
  * - `no-provider-no-propagator`: the same without the propagator: the context manager alone;
  * - `w3c-propagator`: the SDK's default propagator (W3C trace context + baggage) instead of setupOtel's B3 + W3C;
  * - `no-context-manager`: no context manager (spans still made; `context.with` does nothing);
- * - `no-diag`: no `diag` console logger (`OTEL_LOG_LEVEL=none`);
- * - `no-meter-provider`: the meter provider unregistered (drum-otel's HTTP server metrics go to the no-op meter).
+ * - `no-diag`: no `diag` console logger (`OTEL_LOG_LEVEL=none`).
  */
-export type Ablation = 'no-provider' | 'no-provider-no-propagator' | 'w3c-propagator' | 'no-context-manager' | 'no-diag' | 'no-meter-provider';
+export type Ablation = 'no-provider' | 'no-provider-no-propagator' | 'w3c-propagator' | 'no-context-manager' | 'no-diag';
 
 /** The OpenTelemetry a configuration's server sets up before it loads Express. */
 export type Sdk =
@@ -74,7 +73,6 @@ export const CONFIGS = [
   { name: 'shipped-b3', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'w3c-propagator' }, byDefault: false },
   { name: 'shipped-context', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-context-manager' }, byDefault: false },
   { name: 'shipped-diag', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-diag' }, byDefault: false },
-  { name: 'shipped-metrics', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-meter-provider' }, byDefault: false },
 ] as const satisfies readonly ConfigSpec[];
 
 export type ConfigName = (typeof CONFIGS)[number]['name'];

@@ -99,9 +99,6 @@ function ablate(ablation: Ablation): void {
     case 'no-diag':
       // OTEL_LOG_LEVEL=none (shippedEnvironment) already kept setupOtel from installing its logger.
       return;
-    case 'no-meter-provider':
-      metrics.disable();
-      return;
   }
 }
 
@@ -129,8 +126,7 @@ async function registerAutoInstrumentation(): Promise<void> {
  */
 async function registerProviderAndMeters(): Promise<Tracing> {
   const tracing = registerProvider(undefined);
-  const [{ metrics }, { MeterProvider }, { CollectingReader }] = await Promise.all([
-    import('@opentelemetry/api'),
+  const [{ MeterProvider }, { CollectingReader }] = await Promise.all([
     import('@opentelemetry/sdk-metrics'),
     import('./collecting-reader'),
   ]);
