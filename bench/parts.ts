@@ -33,6 +33,7 @@ import { hashAttributes } from '@opentelemetry/sdk-metrics/build/src/utils';
 import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
 import * as thisBuild from 'drum-otel';
 import { setupOtel } from 'drum-otel/setup';
+import { PooledIdGenerator } from '../src/setup/id-generator';
 import { CollectingReader } from './collecting-reader';
 import { flagsFromEnv } from './configs';
 import { benchNodes } from './node-binaries';
@@ -101,8 +102,13 @@ function propagatorTable(): Record<string, number> {
   });
 }
 
+/** The SDK's tracer provider as setupOtel builds it (its ids from the pool), with this sampler and these processors. */
+function providerWith(sampler: ParentBasedSampler, processors: SpanProcessor[] = []): BasicTracerProvider {
+  return new BasicTracerProvider({ sampler, idGenerator: new PooledIdGenerator(), spanProcessors: processors });
+}
+
 function tracerWith(sampler: ParentBasedSampler, processors: SpanProcessor[] = []): Tracer {
-  return new BasicTracerProvider({ sampler, spanProcessors: processors }).getTracer('parts');
+  return providerWith(sampler, processors).getTracer('parts');
 }
 
 const ATTRIBUTES = { 'http.request.method': 'POST', 'http.route': '/predict/', 'url.path': '/predict/' };
@@ -117,9 +123,12 @@ function spanTable(): Record<string, number> {
     started.setAttribute('http.response.status_code', 200);
     started.end();
   };
-  const ids = new RandomIdGenerator();
+  const sdkIds = new RandomIdGenerator();
+  const pooledIds = new PooledIdGenerator();
   return interleaved({
-    'trace id + span id (the SDK RandomIdGenerator; a root span makes both, sampled or not)': () => void (ids.generateTraceId() + ids.generateSpanId()),
+    "trace id + span id, the SDK's RandomIdGenerator (a root span makes both, sampled or not)": () =>
+      void (sdkIds.generateTraceId() + sdkIds.generateSpanId()),
+    "trace id + span id, setupOtel's PooledIdGenerator": () => void (pooledIds.generateTraceId() + pooledIds.generateSpanId()),
     'span start+end, 100%, no processor (exporter none)': span(always),
     'span start+end, 1% (parentbased_traceidratio)': span(ratio),
     'span start+end, 100%, BatchSpanProcessor': span(batched),
@@ -220,8 +229,8 @@ function requestPathTable(): Record<string, number> {
   // Another build's dist, chosen at run time: only require() can load it synchronously.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (compared) variants.push([`PARTS_COMPARE_DIST`, require(resolve(compared)) as DrumOtel]);
-  const always = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }) });
-  const ratio = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }) });
+  const always = providerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
+  const ratio = providerWith(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }));
   const operations: Record<string, Operation> = {
     'response object + close event alone (subtract)': () => void new FinishedResponse().emit('close'),
   };

@@ -4,6 +4,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { installDiagnostics, uninstallDiagnostics } from './diag';
 import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
 import { disabledHandle, enabledHandle, type Providers } from './handle';
+import { PooledIdGenerator } from './id-generator';
 import { createMetricReaders, hasMetricReader } from './metrics';
 import { planSetup, type EnabledPlan } from './plan';
 import { createPropagator } from './propagator';
@@ -100,7 +101,7 @@ function start(plan: EnabledPlan): OtelHandle {
   plan.warnings.forEach((warning) => diag.warn(warning));
   const resource = createResource(plan.serviceName, plan.resourceAttributes);
   const providers: Providers = {
-    tracerProvider: new NodeTracerProvider({ resource, spanProcessors: createSpanProcessors(plan.traces) }),
+    tracerProvider: new NodeTracerProvider({ resource, idGenerator: new PooledIdGenerator(), spanProcessors: createSpanProcessors(plan.traces) }),
     meterProvider: withMeterProvider ? new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }) : undefined,
   };
   started();
