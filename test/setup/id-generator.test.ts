@@ -50,7 +50,7 @@ test('an all-zero id, which W3C trace context forbids, is skipped', (t) => {
   t.is(ids.generateSpanId(), 'ab'.repeat(8));
 });
 
-test('from the system random source: valid, distinct ids across many draws', (t) => {
+test('from the default random source: valid, distinct ids across many draws', (t) => {
   const ids = new PooledIdGenerator();
   const traceIds = new Set<string>();
   const spanIds = new Set<string>();
