@@ -19,7 +19,7 @@ let current: OtelHandle | undefined;
  * `setup_otel`: a `NodeTracerProvider` and, when metrics are exported, a `MeterProvider` registered
  * globally with an `AsyncLocalStorageContextManager` and the propagators `OTEL_PROPAGATORS` names (by default
  * W3C trace context, W3C baggage and B3 in either form), exporting as the standard environment variables say,
- * with explicit options overriding them. Both providers share one resource, whose `process.pid` tells the
+ * with explicit options overriding them. The providers share one resource, whose `process.pid` tells the
  * processes of a cluster apart. Every variable honoured, by setupOtel itself or by the SDK beneath it:
  *
  * | variable | meaning | default | read by |
