@@ -64,7 +64,10 @@ export function sideBySideTable(pairings: readonly PairingResult[]): string {
     '|---|---|---|--:|--:|--:|--:|--:|',
   ];
   const range = ([low, high]: readonly [number, number]): string => `${low.toFixed(3)}..${high.toFixed(3)}`;
-  const failed = (p: PairingResult): string => (pairingFailures(p) > 0 ? ` (${pairingFailures(p)} failed)` : '');
+  const failed = (p: PairingResult): string => {
+    const failures = pairingFailures(p);
+    return failures > 0 ? ` (${failures} failed)` : '';
+  };
   const rows = pairings.map(
     (p) =>
       `| ${p.route} | ${p.config}${failed(p)} | ${p.reference} | ${p.throughputRatio.toFixed(3)} | ${range(p.ratioIqr)} | ` +
