@@ -1,4 +1,4 @@
-/** A metric reader for the bench: the SDK keeps measurements for each reader it has, and this one collects only when asked. */
+/** A pull metric reader for the bench and the tests: the SDK keeps measurements for each reader it has, and this one collects only when asked. */
 import { MetricReader } from '@opentelemetry/sdk-metrics';
 
 export class CollectingReader extends MetricReader {

@@ -1,15 +1,7 @@
-import { DataPointType, MeterProvider, MetricReader, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { Attributes } from '@opentelemetry/api';
-
-/** A pull reader: the test collects when it wants to look. */
-class CollectingReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+// A pull reader: the test collects when it wants to look (the bench's, as test/e2e shares bench code).
+import { CollectingReader } from '../../bench/collecting-reader';
 
 /** A real SDK MeterProvider whose metrics a test reads with `collect()`. */
 export interface TestMeters {
