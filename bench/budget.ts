@@ -7,6 +7,11 @@ export interface BudgetCheck {
   readonly measured: string;
   /** `null` when the run lacks what the goal needs (a route or configuration not measured). */
   readonly met: boolean | null;
+  /**
+   * For a ratio to another tracer: what a server with no tracer at all (`baseline`) read beside that
+   * tracer, the most any tracer can read, when this run measured it.
+   */
+  readonly ceiling?: string;
 }
 
 interface Goal {
@@ -15,6 +20,8 @@ interface Goal {
   readonly measure: (result: PairingResult) => { readonly value: number; readonly measured: string };
   readonly atLeast?: number;
   readonly atMost?: number;
+  /** The same reference beside `baseline`: the ratio a tracer that costs nothing would read. */
+  readonly ceiling?: Pairing;
 }
 
 const ratio = (result: PairingResult): { value: number; measured: string } => ({
@@ -30,6 +37,11 @@ const addedCpu = (result: PairingResult): { value: number; measured: string } =>
 /** At least `atLeast` x the reference's requests per second on a saturated core. */
 function throughput(route: string, config: ConfigName, reference: ConfigName, atLeast: number): Goal {
   return { pairing: { route, reference, config }, goal: `${route}: ${config} req/s >= ${atLeast.toFixed(2)} x ${reference}`, measure: ratio, atLeast };
+}
+
+/** drum-otel beside instrumentation-http + -express, with the most any tracer could read beside them. */
+function beatsAuto(atLeast: number): Goal {
+  return { ...throughput('echo', 'drum-otel', 'auto', atLeast), ceiling: CEILING };
 }
 
 /** What drum-otel's HTTP server metrics add per request to `drum-otel` alone. */
@@ -56,18 +68,27 @@ function goalsFor(major: number): Goal[] {
     throughput('predict', 'shipped', 'baseline', shipped.all),
     throughput('predict', 'shipped@1%', 'baseline', shipped.onePercent),
     throughput('echo', 'notrace', 'baseline', 0.99),
-    throughput('echo', 'drum-otel', 'auto', 1.8),
+    beatsAuto(1.8),
     ...(major >= 24 ? [metricsGoal('echo'), metricsGoal('predict')] : []),
   ];
 }
 
 /**
- * Parts measured alone beside `baseline`, to tell what holds a line: `floor` is Node's AsyncLocalStorage
+ * `baseline` beside `auto`: a ratio to `auto` contains the cost both servers share (Express, Node's HTTP
+ * server), so no tracer can read more beside `auto` than a server without one.
+ */
+const CEILING: Pairing = { route: 'echo', reference: 'auto', config: 'baseline' };
+
+/**
+ * Parts measured alone, to tell what holds a line: beside `baseline`, `floor` is Node's AsyncLocalStorage
  * alone (one context entered per request, no OpenTelemetry code), `sdk-disabled` drum-otel's own request
  * path over the API's no-ops (no context, no span), `span-only` the SDK's span and its context without
- * drum-otel.
+ * drum-otel; beside `auto`, `baseline` (the `CEILING`) and `floor`, the most a tracer could read there
+ * without and with a context per request.
  */
 const PARTS: readonly Pairing[] = [
+  CEILING,
+  { route: 'echo', reference: 'auto', config: 'floor' },
   { route: 'echo', reference: 'baseline', config: 'floor' },
   { route: 'predict', reference: 'baseline', config: 'floor' },
   { route: 'echo', reference: 'baseline', config: 'sdk-disabled' },
@@ -87,13 +108,22 @@ export function budgetPairings(major: number, configs: readonly ConfigName[], ro
   );
 }
 
+const resultOf = (results: readonly PairingResult[], pairing: Pairing): PairingResult | undefined =>
+  results.find((candidate) => samePairing(candidate, pairing));
+
 export function checkBudget(results: readonly PairingResult[], major: number): BudgetCheck[] {
-  return goalsFor(major).map(({ pairing, goal, measure, atLeast, atMost }) => {
-    const result = results.find((candidate) => samePairing(candidate, pairing));
-    if (result === undefined) return { goal, measured: `not measured (${pairing.reference} beside ${pairing.config})`, met: null };
+  return goalsFor(major).map(({ pairing, goal, measure, atLeast, atMost, ceiling }) => {
+    const result = resultOf(results, pairing);
+    if (result === undefined) return { goal, measured: `not measured (${pairing.config} beside ${pairing.reference})`, met: null };
     const { value, measured } = measure(result);
-    return { goal, measured, met: (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost) };
+    const met = (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost);
+    return { goal, measured, met, ...ceilingOf(results, ceiling) };
   });
+}
+
+function ceilingOf(results: readonly PairingResult[], ceiling: Pairing | undefined): Pick<BudgetCheck, 'ceiling'> {
+  const result = ceiling === undefined ? undefined : resultOf(results, ceiling);
+  return result === undefined ? {} : { ceiling: `${result.config} beside ${result.reference}: ${ratio(result).measured}` };
 }
 
 export function verdict(check: BudgetCheck): string {

@@ -77,7 +77,11 @@ export function sideBySideTable(pairings: readonly PairingResult[]): string {
 }
 
 export function budgetLines(budget: readonly BudgetCheck[]): string[] {
-  return budget.map((check) => `- ${verdict(check)}: ${check.goal} (${check.met === null ? '' : 'measured '}${check.measured})`);
+  return budget.map(
+    (check) =>
+      `- ${verdict(check)}: ${check.goal} (${check.met === null ? '' : 'measured '}${check.measured}` +
+      `${check.ceiling === undefined ? '' : `; no tracer can read more than ${check.ceiling}`})`,
+  );
 }
 
 function describeSideBySide(settings: SideBySideSettings): string {
