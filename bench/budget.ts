@@ -83,8 +83,9 @@ const CEILING: Pairing = { route: 'echo', reference: 'auto', config: 'baseline' 
  * Parts measured alone, to tell what holds a line: beside `baseline`, `floor` is Node's AsyncLocalStorage
  * alone (one context entered per request, no OpenTelemetry code), `sdk-disabled` drum-otel's own request
  * path over the API's no-ops (no context, no span), `span-only` the SDK's span and its context without
- * drum-otel; beside `auto`, `baseline` (the `CEILING`) and `floor`, the most a tracer could read there
- * without and with a context per request.
+ * drum-otel, `metrics-only` the SDK's `histogram.record` of each request's duration without drum-otel;
+ * beside `auto`, `baseline` (the `CEILING`) and `floor`, the most a tracer could read there without and with
+ * a context per request.
  */
 const PARTS: readonly Pairing[] = [
   CEILING,
@@ -95,6 +96,8 @@ const PARTS: readonly Pairing[] = [
   { route: 'predict', reference: 'baseline', config: 'sdk-disabled' },
   { route: 'predict', reference: 'baseline', config: 'span-only' },
   { route: 'predict', reference: 'baseline', config: 'span-only@1%' },
+  { route: 'echo', reference: 'baseline', config: 'metrics-only' },
+  { route: 'predict', reference: 'baseline', config: 'metrics-only' },
 ];
 
 const samePairing = (a: Pairing, b: Pairing): boolean => a.route === b.route && a.reference === b.reference && a.config === b.config;

@@ -34,6 +34,8 @@ export type Sdk =
   | { readonly kind: 'provider+metrics' }
   /** The bare provider plus instrumentation-http and -express. */
   | { readonly kind: 'auto' }
+  /** An SDK `MeterProvider` registered globally and a middleware that records each request's duration. */
+  | { readonly kind: 'metrics-only' }
   /** `AsyncLocalStorageContextManager` enabled and a middleware that only enters a context. */
   | { readonly kind: 'floor' }
   /**
@@ -68,6 +70,7 @@ export const CONFIGS = [
   { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: true },
   { name: 'span-only', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 1 }, byDefault: true },
   { name: 'span-only@1%', instrumentation: 'none', sdk: { kind: 'span-only', ratio: RATIO_1_PERCENT }, byDefault: true },
+  { name: 'metrics-only', instrumentation: 'none', sdk: { kind: 'metrics-only' }, byDefault: true },
   { name: 'context-manager', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider-no-propagator' }, byDefault: false },
   { name: 'context+propagator', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider' }, byDefault: false },
   { name: 'shipped-b3', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'w3c-propagator' }, byDefault: false },

@@ -208,6 +208,7 @@ const COLOURS: Record<string, string> = {
   'sdk-disabled': '#bcbd22',
   'span-only': '#ff7f0e',
   'span-only@1%': '#ffbb78',
+  'metrics-only': '#98df8a',
 };
 
 const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configSpec, isConfigName, type ConfigSpec } from './configs';
+import { configSpec, isConfigName, type ConfigSpec, type Sdk } from './configs';
 import type { RequestListener } from './example-app';
 import type { Command, MemorySample, Reply } from './protocol';
 import type { Tracing } from './tracing';
@@ -18,10 +18,14 @@ interface Prepared {
 /** OpenTelemetry as the configuration wants it; `baseline` loads no OpenTelemetry module at all. */
 async function prepare({ sdk }: ConfigSpec): Promise<Prepared> {
   if (sdk.kind === 'none') return { tracing: undefined, beforeRoutes: undefined };
-  const { setUpTracing, floorMiddleware, spanOnlyMiddleware } = await import('./tracing');
+  const { setUpTracing, floorMiddleware, spanOnlyMiddleware, metricsOnlyMiddleware } = await import('./tracing');
   const tracing = await setUpTracing(sdk);
-  const beforeRoutes = sdk.kind === 'floor' ? floorMiddleware : sdk.kind === 'span-only' ? spanOnlyMiddleware : undefined;
-  return { tracing, beforeRoutes };
+  const middlewares: Partial<Record<Sdk['kind'], Prepared['beforeRoutes']>> = {
+    floor: floorMiddleware,
+    'span-only': spanOnlyMiddleware,
+    'metrics-only': metricsOnlyMiddleware,
+  };
+  return { tracing, beforeRoutes: middlewares[sdk.kind] };
 }
 
 async function listen(listener: RequestListener): Promise<Server> {

@@ -4,7 +4,7 @@
  * loads this file, and only for configurations that use OpenTelemetry: `baseline` loads none of it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, createContextKey, metrics, propagation, ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
+import { context, createContextKey, metrics, propagation, ROOT_CONTEXT, SpanKind, trace, ValueType, type Context, type Histogram } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -121,24 +121,68 @@ async function registerAutoInstrumentation(): Promise<void> {
 }
 
 /**
- * `drum-otel` plus an SDK MeterProvider registered globally, so drum-otel's HTTP server metrics are recorded;
- * a flush also collects them, so each window pays for its own aggregation and collection.
+ * An SDK MeterProvider registered globally with a reader that nothing but `collect` reads; a flush calls it,
+ * so each window pays for its own aggregation and collection.
  */
-async function registerProviderAndMeters(): Promise<Tracing> {
-  const tracing = registerProvider(undefined);
+async function registerMeters(): Promise<() => Promise<void>> {
   const [{ MeterProvider }, { CollectingReader }] = await Promise.all([
     import('@opentelemetry/sdk-metrics'),
     import('./collecting-reader'),
   ]);
   const reader = new CollectingReader();
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  return async () => {
+    await reader.collect();
+  };
+}
+
+/** `drum-otel` plus an SDK MeterProvider registered globally, so drum-otel's HTTP server metrics are recorded. */
+async function registerProviderAndMeters(): Promise<Tracing> {
+  const tracing = registerProvider(undefined);
+  const collect = await registerMeters();
   return {
     flush: async () => {
       await tracing.flush();
-      await reader.collect();
+      await collect();
     },
     exportedSpans: tracing.exportedSpans,
   };
+}
+
+/** The meters of `metrics-only`, and the duration histogram its middleware records into (drum-otel's buckets). */
+async function setUpMetricsOnly(): Promise<Tracing> {
+  const collect = await registerMeters();
+  const { DURATION_BUCKETS } = await import('../src/instrument/metrics');
+  metricsOnlyDuration = metrics.getMeter('drum-otel.bench.metrics-only').createHistogram('http.server.request.duration', {
+    unit: 's',
+    valueType: ValueType.DOUBLE,
+    advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+  });
+  return { flush: collect, exportedSpans: () => null };
+}
+
+let metricsOnlyDuration: Histogram | undefined;
+
+/**
+ * The `metrics-only` middleware: the request's duration recorded, once the response is complete, with the
+ * five attributes drum-otel records it with. No span, no context, no drum-otel code: what the SDK's
+ * `histogram.record` costs a request, the part of `drum-otel+metrics` that is not drum-otel's.
+ */
+export function metricsOnlyMiddleware(incoming: unknown, outgoing: unknown, next: () => void): void {
+  const request = incoming as IncomingMessage;
+  const response = outgoing as ServerResponse;
+  const histogram = metricsOnlyDuration!;
+  const start = performance.now();
+  response.once('close', () => {
+    histogram.record((performance.now() - start) / 1000, {
+      'http.request.method': request.method ?? 'GET',
+      'url.scheme': 'http',
+      'http.route': request.url ?? '',
+      'network.protocol.version': request.httpVersion,
+      'http.response.status_code': response.statusCode,
+    });
+  });
+  next();
 }
 
 /** Enables the context manager without any SDK: what async context tracking costs by itself. */
@@ -196,6 +240,8 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
       await registerAutoInstrumentation();
       return tracing;
     }
+    case 'metrics-only':
+      return setUpMetricsOnly();
     case 'floor':
       enableContextManagerOnly();
       return undefined;
