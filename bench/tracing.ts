@@ -165,8 +165,9 @@ let metricsOnlyDuration: Histogram | undefined;
 
 /**
  * The `metrics-only` middleware: the request's duration recorded, once the response is complete, with the
- * five attributes drum-otel records it with. No span, no context, no drum-otel code: what the SDK's
- * `histogram.record` costs a request, the part of `drum-otel+metrics` that is not drum-otel's.
+ * five attributes drum-otel records it with. No span, no context, no drum-otel code: what recording a
+ * request's duration costs without drum-otel, the SDK's `histogram.record` and the response listener any
+ * instrumentation needs for it (drum-otel's is the one its span ends on).
  */
 export function metricsOnlyMiddleware(incoming: unknown, outgoing: unknown, next: () => void): void {
   const request = incoming as IncomingMessage;
