@@ -84,12 +84,13 @@ const CEILING: Pairing = { route: 'echo', reference: 'auto', config: 'baseline' 
  * alone (one context entered per request, no OpenTelemetry code), `sdk-disabled` drum-otel's own request
  * path over the API's no-ops (no context, no span), `span-only` the SDK's span and its context without
  * drum-otel, `metrics-only` the SDK's `histogram.record` of each request's duration without drum-otel;
- * beside `auto`, `baseline` (the `CEILING`) and `floor`, the most a tracer could read there without and with
- * a context per request.
+ * beside `auto`, `baseline` (the `CEILING`), `floor` and `span-only-bare`, the most a tracer could read there
+ * without a context, with one per request, and with the SDK's span on the provider `auto` and `drum-otel` use.
  */
 const PARTS: readonly Pairing[] = [
   CEILING,
   { route: 'echo', reference: 'auto', config: 'floor' },
+  { route: 'echo', reference: 'auto', config: 'span-only-bare' },
   { route: 'echo', reference: 'baseline', config: 'floor' },
   { route: 'predict', reference: 'baseline', config: 'floor' },
   { route: 'echo', reference: 'baseline', config: 'sdk-disabled' },

@@ -208,6 +208,7 @@ const COLOURS: Record<string, string> = {
   'sdk-disabled': '#bcbd22',
   'span-only': '#ff7f0e',
   'span-only@1%': '#ffbb78',
+  'span-only-bare': '#ffd92f',
   'metrics-only': '#98df8a',
 };
 

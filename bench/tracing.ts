@@ -247,6 +247,7 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
       enableContextManagerOnly();
       return undefined;
     case 'span-only':
+      if (sdk.over === 'provider') return registerProvider(undefined);
       return setUpShipped({ kind: 'setupOtel', exporter: 'none', ratio: sdk.ratio });
   }
 }
