@@ -42,12 +42,9 @@ export type Sdk =
    * `setupOtel()` as in `shipped` (exporter none, the given ratio) and, instead of drum-otel, a middleware
    * that does only what the SDK and Node must for a traced request: the SDK's span and its context.
    */
-  | {
-      readonly kind: 'span-only';
-      readonly ratio: number;
-      /** `provider`: over the bare provider of `drum-otel` and `auto` (no sampler: `ratio` is 1) instead. */
-      readonly over?: 'provider';
-    };
+  | { readonly kind: 'span-only'; readonly ratio: number }
+  /** The `span-only` middleware over the bare provider of `drum-otel` and `auto` instead of `setupOtel()`. */
+  | { readonly kind: 'span-only-bare' };
 
 export interface ConfigSpec {
   readonly name: string;
@@ -75,7 +72,7 @@ export const CONFIGS = [
   { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: true },
   { name: 'span-only', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 1 }, byDefault: true },
   { name: 'span-only@1%', instrumentation: 'none', sdk: { kind: 'span-only', ratio: RATIO_1_PERCENT }, byDefault: true },
-  { name: 'span-only-bare', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 1, over: 'provider' }, byDefault: true },
+  { name: 'span-only-bare', instrumentation: 'none', sdk: { kind: 'span-only-bare' }, byDefault: true },
   { name: 'metrics-only', instrumentation: 'none', sdk: { kind: 'metrics-only' }, byDefault: true },
   { name: 'context-manager', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider-no-propagator' }, byDefault: false },
   { name: 'context+propagator', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider' }, byDefault: false },

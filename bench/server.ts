@@ -23,6 +23,7 @@ async function prepare({ sdk }: ConfigSpec): Promise<Prepared> {
   const middlewares: Partial<Record<Sdk['kind'], Prepared['beforeRoutes']>> = {
     floor: floorMiddleware,
     'span-only': spanOnlyMiddleware,
+    'span-only-bare': spanOnlyMiddleware,
     'metrics-only': metricsOnlyMiddleware,
   };
   return { tracing, beforeRoutes: middlewares[sdk.kind] };

@@ -233,6 +233,7 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
     case 'setupOtel':
       return setUpShipped(sdk);
     case 'provider':
+    case 'span-only-bare':
       return registerProvider(undefined);
     case 'provider+metrics':
       return registerProviderAndMeters();
@@ -247,7 +248,6 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
       enableContextManagerOnly();
       return undefined;
     case 'span-only':
-      if (sdk.over === 'provider') return registerProvider(undefined);
       return setUpShipped({ kind: 'setupOtel', exporter: 'none', ratio: sdk.ratio });
   }
 }
