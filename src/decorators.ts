@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { Attributes } from '@opentelemetry/api';
-import { isAttributeValue } from '@opentelemetry/core';
 import { describeValue } from './describe';
 import type { TracedOptions } from './types';
 
@@ -162,7 +161,7 @@ function tracedSettings(where: string, options: string | TracedOptions | undefin
     throw new Error(`@Traced() on ${where}: attributes must be an object, got ${describeValue(attributes)}`);
   }
   for (const [key, value] of Object.entries(attributes)) {
-    if (!isAttributeValue(value)) {
+    if (!isSimpleAttributeValue(value)) {
       throw new Error(`@Traced() on ${where}: attribute ${JSON.stringify(key)} has an invalid value ${describeValue(value)}`);
     }
   }
@@ -231,4 +230,19 @@ function* constructorChain(controller: Function): Generator<Function> {
     yield current;
     current = Object.getPrototypeOf(current);
   }
+}
+
+/**
+ * Whether `value` is an attribute value every SDK line accepts: a string, number or boolean, or an array of
+ * one of those (null and undefined elements allowed). Values the 3.x SDK also takes (maps, byte arrays) would
+ * be dropped by a 2.x SDK, so they are refused when the decorator runs.
+ */
+function isSimpleAttributeValue(value: unknown): boolean {
+  if (!Array.isArray(value)) return isPrimitiveAttributeValue(value);
+  const types = new Set(value.filter((element) => element !== null && element !== undefined).map((element) => typeof element));
+  return types.size === 0 || (types.size === 1 && value.some(isPrimitiveAttributeValue));
+}
+
+function isPrimitiveAttributeValue(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }

@@ -1,10 +1,10 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
 import type { Action, ActionMetadata } from 'routing-controllers';
 import { isPromiseLike } from './contain';
 import type { ActionArgs, MethodOverride } from './internal-types';
 import { instrumentationOf } from './mark';
 import { requestTraceOf, type RequestTrace } from './request-trace';
+import { suppressTracing } from './sdk-context';
 
 /** The context of a @NoTrace() action called outside any other context (no HTTP instrumentation): made once. */
 const SUPPRESSED_ROOT = suppressTracing(ROOT_CONTEXT);

@@ -1,5 +1,5 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import { httpRpcMetadata } from './sdk-context';
 
 /**
  * The SERVER span `@opentelemetry/instrumentation-http` started for the request, when one is active, after
@@ -8,8 +8,8 @@ import { getRPCMetadata, RPCType } from '@opentelemetry/core';
  * -koa hand it their routes the same way.
  */
 export function routeHttpServerSpan(active: Context, route: string): Span | undefined {
-  const metadata = getRPCMetadata(active);
-  if (metadata?.type !== RPCType.HTTP) return undefined;
+  const metadata = httpRpcMetadata(active);
+  if (metadata === undefined) return undefined;
   metadata.route = route;
   return metadata.span;
 }
