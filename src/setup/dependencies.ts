@@ -4,16 +4,16 @@
  * optional peer dependencies by a test.
  */
 export const SETUP_PACKAGES: Readonly<Record<string, string>> = {
-  '@opentelemetry/context-async-hooks': '^2.12.0',
-  '@opentelemetry/exporter-metrics-otlp-http': '^0.223.0',
-  '@opentelemetry/exporter-metrics-otlp-proto': '^0.223.0',
-  '@opentelemetry/exporter-trace-otlp-http': '^0.223.1',
-  '@opentelemetry/exporter-trace-otlp-proto': '^0.223.1',
-  '@opentelemetry/propagator-b3': '^2.12.0',
-  '@opentelemetry/resources': '^2.12.0',
-  '@opentelemetry/sdk-metrics': '^2.12.0',
-  '@opentelemetry/sdk-trace-base': '^2.12.0',
-  '@opentelemetry/sdk-trace-node': '^2.12.1',
+  '@opentelemetry/context-async-hooks': '^3.1.1',
+  '@opentelemetry/core': '^3.1.1',
+  '@opentelemetry/exporter-metrics-otlp-http': '^0.301.2',
+  '@opentelemetry/exporter-metrics-otlp-proto': '^0.301.2',
+  '@opentelemetry/exporter-trace-otlp-http': '^0.301.2',
+  '@opentelemetry/exporter-trace-otlp-proto': '^0.301.2',
+  '@opentelemetry/propagator-b3': '^3.1.1',
+  '@opentelemetry/resources': '^3.1.1',
+  '@opentelemetry/sdk-metrics': '^3.1.1',
+  '@opentelemetry/sdk-trace': '^3.1.1',
 };
 
 /** The one command that installs every package of {@link SETUP_PACKAGES}. */

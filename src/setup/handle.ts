@@ -1,12 +1,12 @@
 import { diag } from '@opentelemetry/api';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { errorText } from './diag';
 import type { OtelDisabledBy, OtelHandle } from './types';
 
 /** The providers setupOtel registered: no meter provider when no metric reader would have been in it. */
 export interface Providers {
-  readonly tracerProvider: NodeTracerProvider;
+  readonly tracerProvider: TracerProvider;
   readonly meterProvider: MeterProvider | undefined;
 }
 
@@ -74,7 +74,7 @@ async function stop({ tracerProvider, meterProvider }: Providers, timeoutMillis:
   }
 }
 
-async function flushThenShutdown(provider: NodeTracerProvider): Promise<void> {
+async function flushThenShutdown(provider: TracerProvider): Promise<void> {
   // The simple processor's shutdown() does not wait for its exports in flight (one waiting for the resource's
   // async attributes, say): a flush first makes every ended span leave.
   await provider.forceFlush().catch(reportFailure('exporting the last spans at shutdown'));

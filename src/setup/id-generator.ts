@@ -1,5 +1,5 @@
 import { INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
-import type { IdGenerator } from '@opentelemetry/sdk-trace-node';
+import type { IdGenerator } from '@opentelemetry/sdk-trace';
 
 /** Random bytes drawn at a time: one draw gives 128 trace ids, or 256 span ids. */
 const POOL_BYTES = 4096;

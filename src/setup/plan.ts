@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { LOG_LEVEL_NAMES } from './diag';
 import { EnvironmentReader, type Environment } from './environment';
 import { readExporters, type ExporterPlan } from './exporter-plan';

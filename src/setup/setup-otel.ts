@@ -1,6 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { installDiagnostics, uninstallDiagnostics } from './diag';
 import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
 import { disabledHandle, enabledHandle, type Providers } from './handle';
@@ -16,7 +16,7 @@ let current: OtelHandle | undefined;
 
 /**
  * Sets up the OpenTelemetry SDK for a DRUM-style model server, the TypeScript counterpart of DRUM's
- * `setup_otel`: a `NodeTracerProvider` and, when metrics are exported, a `MeterProvider` registered
+ * `setup_otel`: a `TracerProvider` and, when metrics are exported, a `MeterProvider` registered
  * globally with an `AsyncLocalStorageContextManager` and the propagators `OTEL_PROPAGATORS` names (by default
  * W3C trace context, W3C baggage and B3 in either form), exporting as the standard environment variables say,
  * with explicit options overriding them. The providers share one resource, whose `process.pid` tells the
@@ -101,7 +101,7 @@ function start(plan: EnabledPlan): OtelHandle {
   plan.warnings.forEach((warning) => diag.warn(warning));
   const resource = createResource(plan.serviceName, plan.resourceAttributes);
   const providers: Providers = {
-    tracerProvider: new NodeTracerProvider({ resource, idGenerator: new PooledIdGenerator(), spanProcessors: createSpanProcessors(plan.traces) }),
+    tracerProvider: new TracerProvider({ resource, idGenerator: new PooledIdGenerator(), spanProcessors: createSpanProcessors(plan.traces) }),
     meterProvider: withMeterProvider ? new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }) : undefined,
   };
   started();

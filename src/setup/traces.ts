@@ -6,7 +6,7 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import type { TracesPlan } from './plan';
 
 /**
@@ -18,7 +18,7 @@ export function createSpanProcessors(plan: TracesPlan): SpanProcessor[] {
   if (typeof processor === 'object') return [processor];
   return plan.exporters.map((exporterPlan) => {
     const exporter = createSpanExporter(exporterPlan);
-    return processor === 'simple' ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
+    return processor === 'simple' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter });
   });
 }
 

@@ -1,7 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { IMetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter, SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 /**
  * How much OpenTelemetry's own `diag` logger prints, as `OTEL_LOG_LEVEL` spells it (lower case here).
@@ -136,7 +135,7 @@ export interface OtelHandle {
   /** What disabled the setup (nothing was registered then), or `undefined` when enabled. */
   readonly disabledBy: OtelDisabledBy | undefined;
   /** The globally registered tracer provider, or `undefined` when disabled. */
-  readonly tracerProvider: NodeTracerProvider | undefined;
+  readonly tracerProvider: TracerProvider | undefined;
   /**
    * The globally registered meter provider, or `undefined` when disabled or when no metrics are exported (no
    * `OTEL_METRICS_EXPORTER`, endpoint or `metricReader`): setupOtel registers none then.

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { errorText, StartupLogger } from '../../src/setup/diag';
-import type { DiagRecord } from '../helpers/tracing';
+import type { DiagRecord } from './support';
 
 test('StartupLogger passes each warning on once until started, then every one; other levels always', (t) => {
   const records: DiagRecord[] = [];

@@ -9,9 +9,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { ExportedMetric } from '../e2e/otlp-metrics';
-import { meterProviderWithReader } from '../helpers/metrics';
-import { captureDiag } from '../helpers/tracing';
-import { exportingTo, globalTracingRecords, withEnv } from './support';
+import { captureDiag, exportingTo, globalTracingRecords, meterProviderWithReader, withEnv } from './support';
 
 // The MeterProvider setupOtel registers beside the tracer provider. Serial: it owns the globals.
 

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Environment } from '../../src/setup/environment';
 import { planSetup, type EnabledPlan } from '../../src/setup/plan';
 import type { SetupOtelOptions } from '../../src/setup/types';

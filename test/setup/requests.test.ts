@@ -1,14 +1,13 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Get, JsonController } from 'routing-controllers';
 import { instrumentControllers } from '../../src';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { SetupOtelOptions } from '../../src/setup/types';
 import { startServer } from '../helpers/server';
-import { captureDiag } from '../helpers/tracing';
-import { withEnv } from './support';
+import { captureDiag, withEnv } from './support';
 
 // What OTEL_PROPAGATORS and OTEL_TRACES_SAMPLER do to real requests of an instrumented routing-controllers
 // server. Serial: each test sets up OpenTelemetry globally.

@@ -1,13 +1,11 @@
 import test from 'ava';
 import { context, createContextKey, diag, propagation, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
-import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { setupOtel } from '../../src/setup/setup-otel';
 import { plainBody, type OtlpReceiver } from '../e2e/otlp-receiver';
-import { captureDiag } from '../helpers/tracing';
-import { exportingTo, globalTracingRecords, withEnv } from './support';
+import { captureDiag, exportingTo, globalTracingRecords, withEnv } from './support';
 
 // setupOtel itself: global registration, one handle, flushing shutdown, and the variables the SDK beneath it
 // reads. Serial: it owns the globals. `logLevel: 'none'` keeps the test's captureDiag logger in place.
@@ -32,7 +30,7 @@ test.serial('registers a provider, the propagator and an async context manager; 
   const otel = setupOtel({ exporter, processor: 'simple', logLevel: 'none' });
   try {
     t.like(otel, { enabled: true, disabledBy: undefined });
-    t.true(otel.tracerProvider instanceof NodeTracerProvider);
+    t.true(otel.tracerProvider instanceof TracerProvider);
     t.is(setupOtel({ disabled: true }), otel);
     t.deepEqual(propagation.fields().sort(), DRUM_PROPAGATOR_FIELDS);
     const key = createContextKey('request');
@@ -179,7 +177,7 @@ test.serial('the disabled option: a handle disabled by it', async (t) => {
 });
 
 test.serial('a tracer provider registered by someone else: setupOtel throws and leaves it, and the diag logger, alone', async (t) => {
-  const theirs = new NodeTracerProvider();
+  const theirs = new TracerProvider();
   t.true(trace.setGlobalTracerProvider(theirs));
   const records = captureDiag();
   try {
