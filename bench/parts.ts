@@ -19,17 +19,17 @@ import { resolve } from 'node:path';
 import { context, createContextKey, defaultTextMapGetter, propagation, ROOT_CONTEXT, SpanKind, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
-  BasicTracerProvider,
+  TracerProvider as SdkTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
   AlwaysOnSampler,
   RandomIdGenerator,
   TraceIdRatioBasedSampler,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-// The SDK's key of an attribute set, computed for every measurement recorded (not exported by the package).
-import { hashAttributes } from '@opentelemetry/sdk-metrics/build/src/utils';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
 import * as thisBuild from 'drum-otel';
 import { setupOtel } from 'drum-otel/setup';
@@ -103,8 +103,8 @@ function propagatorTable(): Record<string, number> {
 }
 
 /** The SDK's tracer provider as setupOtel builds it (its ids from the pool), with this sampler and these processors. */
-function providerWith(sampler: ParentBasedSampler, processors: SpanProcessor[] = []): BasicTracerProvider {
-  return new BasicTracerProvider({ sampler, idGenerator: new PooledIdGenerator(), spanProcessors: processors });
+function providerWith(sampler: ParentBasedSampler, processors: SpanProcessor[] = []): SdkTracerProvider {
+  return new SdkTracerProvider({ sampler, idGenerator: new PooledIdGenerator(), spanProcessors: processors });
 }
 
 function tracerWith(sampler: ParentBasedSampler, processors: SpanProcessor[] = []): Tracer {
@@ -117,7 +117,7 @@ function spanTable(): Record<string, number> {
   const always = tracerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
   const ratio = tracerWith(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }));
   const dropping = { export: (_spans: unknown, done: (result: { code: number }) => void) => done({ code: 0 }), shutdown: async () => {} };
-  const batched = tracerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }), [new BatchSpanProcessor(dropping)]);
+  const batched = tracerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }), [new BatchSpanProcessor({ exporter: dropping })]);
   const span = (tracer: Tracer) => () => {
     const started = tracer.startSpan('drum.POST /predict/', { kind: SpanKind.SERVER, attributes: { ...ATTRIBUTES } }, ROOT_CONTEXT);
     started.setAttribute('http.response.status_code', 200);
@@ -134,6 +134,14 @@ function spanTable(): Record<string, number> {
     'span start+end, 100%, BatchSpanProcessor': span(batched),
   });
 }
+
+/**
+ * The SDK's key of an attribute set, computed for every measurement recorded. The package exports only its
+ * entry point, so its module is loaded by path.
+ */
+const { hashAttributes } = createRequire(__filename)(join(dirname(require.resolve('@opentelemetry/sdk-metrics')), 'utils.cjs')) as {
+  hashAttributes(attributes: Record<string, unknown>): string;
+};
 
 /** The attributes drum-otel records a request's duration under. */
 const DURATION_ATTRIBUTES = {

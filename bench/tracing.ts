@@ -13,7 +13,7 @@ import {
   W3CTraceContextPropagator,
   type ExportResult,
 } from '@opentelemetry/core';
-import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { OTLP_URL_ENV, type Ablation, type Sdk } from './configs';
 
 /** What the server needs from the tracing set-up of its configuration. */
@@ -45,13 +45,15 @@ class CountingExporter implements SpanExporter {
 }
 
 /**
- * The SDK every traced configuration shares: NodeTracerProvider (AsyncLocalStorage context manager, W3C
- * propagator) with the default BatchSpanProcessor, as an application would register it.
+ * The SDK every traced configuration shares: a TracerProvider with the default BatchSpanProcessor, an
+ * AsyncLocalStorage context manager and the W3C propagators, registered as an application registers them.
  */
 function registerProvider(exporter: SpanExporter | undefined): Tracing {
   const counter = new CountingExporter(exporter);
-  const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(counter)] });
-  provider.register();
+  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: counter })] });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  trace.setGlobalTracerProvider(provider);
   return { flush: () => provider.forceFlush(), exportedSpans: () => counter.count };
 }
 

@@ -4,7 +4,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from './helpers/sdk';
 import { createPredictionApp, loadIrisModel } from '../examples/prediction-server/app';
 import { readServerConfig, readTracingSwitch, readUrlPrefix } from '../examples/prediction-server/config';
 import { defineControllers } from '../examples/prediction-server/controllers';

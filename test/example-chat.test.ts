@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import test, { type ExecutionContext } from 'ava';
 import { SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from './helpers/sdk';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import OpenAI, { BadRequestError } from 'openai';

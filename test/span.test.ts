@@ -1,13 +1,13 @@
 import test from 'ava';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { createTracerProvider, InMemorySpanExporter, simpleProcessor, type ReadableSpan } from './helpers/sdk';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOutcome, defaultSpanName, errorType, outcomeErrorType, routeTemplate, type RequestOutcome } from '../src/span';
 import { VERSION } from '../src/version';
 
 const exporter = new InMemorySpanExporter();
-const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('span-test');
+const tracer = createTracerProvider({ spanProcessors: [simpleProcessor(exporter)] }).getTracer('span-test');
 
 function outcomeSpan(outcome: Partial<RequestOutcome>): ReadableSpan {
   exporter.reset();

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { createTracerProvider, InMemorySpanExporter, simpleProcessor, type ReadableSpan } from '../helpers/sdk';
 import { GenAiTelemetry, type GenAiTelemetryOptions } from '../../src/genai';
 import { captureDiag } from '../helpers/tracing';
 import { createTestMeters, histogramPoints, type TestMeters } from '../helpers/metrics';
@@ -12,7 +12,7 @@ const VARIABLE = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
 const records = captureDiag();
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const exporter = new InMemorySpanExporter();
-const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
+const tracer = createTracerProvider({ spanProcessors: [simpleProcessor(exporter)] }).getTracer('test');
 
 const MESSAGES = [
   { role: 'system', content: 'Answer with a species.' },
@@ -77,7 +77,8 @@ test.serial('by default: every gen_ai.* request/response attribute, one first-to
   t.is(genAi.operationName, 'chat');
   const span = runTurn(genAi);
   t.deepEqual(span.attributes, RECORDED_WITHOUT_CONTENT);
-  t.deepEqual(span.events.map((event) => [event.name, event.attributes]), [['drum.first_token', {}]]);
+  // An event without attributes: the 2.x SDK stores {}, the 3.x SDK leaves them undefined.
+  t.deepEqual(span.events.map((event) => [event.name, event.attributes ?? {}]), [['drum.first_token', {}]]);
   const [seconds, nanos] = span.events[0].time;
   const [startSeconds, startNanos] = span.startTime;
   t.true(seconds * 1e9 + nanos >= startSeconds * 1e9 + startNanos, 'the event is inside the span');

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '../helpers/sdk';
 import type { Response } from 'express';
 import { Body, Get, JsonController, Param, Post, Res } from 'routing-controllers';
 import { instrumentControllers } from '../../src';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '../helpers/sdk';
 import type { NextFunction, Request, Response } from 'express';
 import { Controller, Get, JsonController, Param } from 'routing-controllers';
 import { instrumentControllers, type HookInfo, type InstrumentOptions } from '../../src';

@@ -4,10 +4,9 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Get, JsonController, Param } from 'routing-controllers';
 import { instrumentControllers } from '../../src';
+import { batchProcessor, createTracerProvider } from '../helpers/sdk';
 import { captureDiag } from '../helpers/tracing';
 import { delay, startServerWith, until } from './support';
 
@@ -87,13 +86,13 @@ for (const mode of Object.keys(EXPECTED_DIAG) as Mode[]) {
   test.serial(`OTLP endpoint ${mode}: every response succeeds, the queue stays bounded, diag reports, shutdown resolves`, async (t) => {
     diagRecords.length = 0;
     const receiver = await faultyReceiver(mode);
-    const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: receiver.url, timeoutMillis: 400 }), {
+    const processor = batchProcessor(new OTLPTraceExporter({ url: receiver.url, timeoutMillis: 400 }), {
       maxQueueSize: MAX_QUEUE,
       maxExportBatchSize: 16,
       scheduledDelayMillis: 20,
       exportTimeoutMillis: 800,
     });
-    const provider = new NodeTracerProvider({ spanProcessors: [processor] });
+    const provider = createTracerProvider({ spanProcessors: [processor] });
     const Controller = faultController(mode);
     instrumentControllers([Controller], { tracerProvider: provider });
     const server = await startServerWith({ controllers: [Controller] });

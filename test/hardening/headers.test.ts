@@ -12,9 +12,7 @@ import { RawClient, startServerWith } from './support';
 // The SDK's span limits, read from the environment when the provider is built (each test file is its own process).
 const VALUE_LIMIT = 256;
 const COUNT_LIMIT = 32;
-process.env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT = String(VALUE_LIMIT);
-process.env.OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT = String(COUNT_LIMIT);
-const { exporter } = registerTracing();
+const { exporter } = registerTracing(undefined, { attributeValueLengthLimit: VALUE_LIMIT, attributeCountLimit: COUNT_LIMIT });
 const diagRecords = captureDiag();
 
 const ID = 'gen_ai.request.consumer_id';
@@ -223,7 +221,7 @@ test.serial('150 headers besides the identity ones: served, and the span has exa
   });
 });
 
-test.serial('a 64 KB identity header: served, and the attribute is cut at OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', async (t) => {
+test.serial('a 64 KB identity header: served, and the attribute is cut at the span limit of value length', async (t) => {
   const big = 'u'.repeat(64 * 1024);
   t.deepEqual(await getRaw('/h/plain/', [`x-datarobot-consumer-id: ${big}`, `x-datarobot-consumer-type: ${'t'.repeat(300)}`]), {
     status: 200,
@@ -240,7 +238,7 @@ test.serial('a 64 KB captured header: each recorded string is cut at the value l
   t.deepEqual(span.attributes['http.request.header.x-request-id'], ['r'.repeat(VALUE_LIMIT)]);
 });
 
-test.serial('103 captured headers: the span keeps OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT attributes and counts the dropped ones', async (t) => {
+test.serial('103 captured headers: the span keeps the span limit's count of attributes and counts the dropped ones', async (t) => {
   const lines = [...MANY.map((name) => `${name}: v`), 'x-request-id: r1', 'x-forwarded-for: 10.0.0.1', 'authorization: Bearer sk-64kb-secret'];
   t.deepEqual(await getRaw('/h/capture/', lines), { status: 200, body: '{"ok":true}' });
   const [span] = await finishedSpans(exporter, 1);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Agent, request } from 'node:http';
 import test from 'ava';
 import { SpanKind, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '../helpers/sdk';
 import { Body, HeaderParam, JsonController, Param, Post } from 'routing-controllers';
 import { instrumentControllers } from '../../src';
 import type { RunningServer } from '../helpers/server';

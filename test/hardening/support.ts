@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '../helpers/sdk';
 import { createExpressServer, type RoutingControllersOptions } from 'routing-controllers';
 import { closeEachConnection, serve, type RunningServer } from '../helpers/server';
 

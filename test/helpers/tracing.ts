@@ -1,12 +1,15 @@
 import { diag, DiagLogLevel, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { SpanLimits } from '@opentelemetry/sdk-trace';
+import { createTracerProvider, InMemorySpanExporter, registerGlobally, simpleProcessor, type ReadableSpan, type TracerProvider } from './sdk';
 
-/** A real SDK provider, registered globally (context manager + the given or W3C propagator), exporting to memory. */
-export function registerTracing(propagator?: TextMapPropagator): { provider: NodeTracerProvider; exporter: InMemorySpanExporter } {
+/**
+ * A real SDK provider, registered globally (context manager + the given or W3C propagator), exporting to memory,
+ * with the SDK's default span limits unless `spanLimits` are given.
+ */
+export function registerTracing(propagator?: TextMapPropagator, spanLimits?: SpanLimits): { provider: TracerProvider; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  provider.register({ propagator });
+  const provider = createTracerProvider({ spanProcessors: [simpleProcessor(exporter)], spanLimits });
+  registerGlobally(provider, propagator);
   return { provider, exporter };
 }
 

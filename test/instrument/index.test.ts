@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '../helpers/sdk';
 import { IsInt, IsString, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import {

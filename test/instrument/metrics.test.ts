@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { metrics } from '@opentelemetry/api';
-import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, createTracerProvider, InMemorySpanExporter, simpleProcessor } from '../helpers/sdk';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { BadRequestError, Body, Get, JsonController, Post } from 'routing-controllers';
 import { instrumentControllers, NoTrace, type InstrumentOptions } from '../../src';
@@ -185,7 +184,7 @@ test.serial('an aborted request is recorded with drum.request.aborted and withou
 test.serial('a request sampled out of tracing is still counted', async (t) => {
   const meters = meterProviderWithReader();
   const unsampled = new InMemorySpanExporter();
-  const tracerProvider = new NodeTracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor(unsampled)] });
+  const tracerProvider = createTracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [simpleProcessor(unsampled)] });
   const { server } = await serve({ meterProvider: meters.provider, tracerProvider });
   try {
     for (let i = 0; i < 5; i++) t.is(await send(server, '/predict/', predict([1])), 200);

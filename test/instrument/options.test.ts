@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, createTracerProvider } from '../helpers/sdk';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -242,7 +242,7 @@ test.serial('a request the sampler drops still reaches responseHook, and spans s
   const { status, spans } = await oneRequest(
     [DroppedController],
     {
-      tracerProvider: new BasicTracerProvider({ sampler: new AlwaysOffSampler() }),
+      tracerProvider: createTracerProvider({ sampler: new AlwaysOffSampler() }),
       responseHook: ({ span, response }) => responded(`${response.statusCode} recording=${span.isRecording()}`),
     },
     '/dropped/',
