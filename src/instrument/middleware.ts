@@ -4,6 +4,7 @@ import { describeValue } from '../describe';
 import { addLowerCaseIdentityAttributes, captureRequestHeaders } from '../headers';
 import { defaultSpanName, routeTemplate } from '../span';
 import type { HookInfo } from '../types';
+import { checkApiCopies } from './api-copies';
 import { contain, isPromiseLike } from './contain';
 import { routeHttpServerSpan } from './http-span';
 import type { ExpressRoute, MetadataStorage, Middleware, RoutedRequest } from './internal-types';
@@ -63,7 +64,9 @@ function findRouteEntry(settings: Settings, controller: Function, plans: readonl
     );
     return null;
   }
-  return plan.traced ? routeEntry(plan, route, settings.spanNamePrefix) : null;
+  if (!plan.traced) return null;
+  if (!settings.ownTracerProvider) checkApiCopies();
+  return routeEntry(plan, route, settings.spanNamePrefix);
 }
 
 function startRequestTrace(settings: Settings, entry: RouteEntry, request: RoutedRequest, response: ServerResponse): RequestTrace {

@@ -10,6 +10,8 @@ export const INSTRUMENTATION_NAME = 'drum-otel';
 /** Everything about the options that does not depend on a request, resolved once per call. */
 export interface Settings {
   readonly tracer: Tracer;
+  /** Whether the `tracerProvider` option was given (spans do not go to the global provider then). */
+  readonly ownTracerProvider: boolean;
   /** The `routePrefix` option as routing-controllers would apply it, or `undefined` when not given. */
   readonly routePrefixHint: string | undefined;
   readonly spanNamePrefix: string;
@@ -56,6 +58,7 @@ export function resolveSettings(options: InstrumentOptions): Settings {
   return {
     // The proxy tracer of the global provider resolves the provider registered at the time a span starts.
     tracer: (tracerProvider ?? trace).getTracer(INSTRUMENTATION_NAME, VERSION),
+    ownTracerProvider: tracerProvider !== undefined,
     routePrefixHint: routePrefix === undefined ? undefined : appliedRoutePrefix(routePrefix),
     spanNamePrefix,
     ...flags,
