@@ -51,6 +51,29 @@ export class EnvironmentReader {
   }
 
   /**
+   * A whole number of at least `minimum`, or `undefined` when unset or invalid (warned: `fallback`, where
+   * `undefined` means no limit).
+   */
+  wholeNumber(variable: string, minimum: 0 | 1, fallback: number | undefined): number | undefined {
+    const value = this.value(variable);
+    if (value === undefined) return undefined;
+    if (/^\d+$/.test(value) && Number(value) >= minimum && Number.isSafeInteger(Number(value))) return Number(value);
+    const expected = minimum === 0 ? 'a whole number' : 'a whole number above 0';
+    this.invalid(variable, value, expected, fallback === undefined ? 'using no limit' : `using ${fallback}`);
+    return undefined;
+  }
+
+  /** A number from 0 to 1, or `undefined` when unset or invalid (warned: `fallback`). */
+  ratio(variable: string, fallback: number): number | undefined {
+    const value = this.value(variable);
+    if (value === undefined) return undefined;
+    const ratio = Number(value);
+    if (/^[\d.e+-]+$/i.test(value) && ratio >= 0 && ratio <= 1) return ratio;
+    this.invalid(variable, value, 'a number from 0 to 1', `using ${fallback}`);
+    return undefined;
+  }
+
+  /**
    * One of `choices` (in any case), or `undefined` when unset or not one of them (warned: `fallback`, with
    * `note` after the expected values).
    */
@@ -64,9 +87,10 @@ export class EnvironmentReader {
 
   /**
    * A comma-separated list of `known` names (in any case), or `undefined` when unset. Unknown names are warned
-   * about and skipped; `none` means the empty list, and wins (warned) when other names come with it.
+   * about and skipped, but when no name is known and `fallback` is given the setting is ignored: `fallback`
+   * (warned as used). `none` means the empty list, and wins (warned) when other names come with it.
    */
-  names<T extends string>(variable: string, known: readonly T[]): T[] | undefined {
+  names<T extends string>(variable: string, known: readonly T[], fallback?: readonly T[]): T[] | undefined {
     const value = this.value(variable);
     if (value === undefined) return undefined;
     const given = [...new Set(value.toLowerCase().split(',').map((name) => name.trim()))].filter((name) => name !== '');
@@ -74,14 +98,14 @@ export class EnvironmentReader {
       if (given.length > 1) this.warn(`${setting(variable, value)} combines none with other names; using none`);
       return [];
     }
-    return given.filter((name): name is T => {
-      const isKnown = (known as readonly string[]).includes(name);
-      if (!isKnown) {
-        const expected = [...known, 'none'].join(', ');
-        this.warn(`${setting(variable, value)} names ${JSON.stringify(name)}, not one of ${expected}; skipped`);
-      }
-      return isKnown;
-    });
+    const isKnown = (name: string): name is T => (known as readonly string[]).includes(name);
+    const useFallback = fallback !== undefined && !given.some(isKnown);
+    const instead = useFallback ? `using ${fallback.join(',')}` : 'skipped';
+    for (const name of given.filter((name) => !isKnown(name))) {
+      const expected = [...known, 'none'].join(', ');
+      this.warn(`${setting(variable, value)} names ${JSON.stringify(name)}, not one of ${expected}; ${instead}`);
+    }
+    return useFallback ? [...fallback] : given.filter(isKnown);
   }
 
   /** Notes that `variable` holds `value`, not what was `expected`, and what happens instead. */

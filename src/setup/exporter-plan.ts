@@ -3,24 +3,25 @@ import type { EnvironmentReader } from './environment';
 /** The OTLP/HTTP wire formats the installed exporters speak. */
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
-/** An exporter to build, as `OTEL_TRACES_EXPORTER` or `OTEL_METRICS_EXPORTER` names it. */
+/** An exporter to build, as `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` or `OTEL_LOGS_EXPORTER` names it. */
 export type ExporterPlan = { readonly kind: 'otlp'; readonly protocol: OtlpProtocol } | { readonly kind: 'console' };
 
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 const EXPORTER_NAMES = ['otlp', 'console'] as const;
 
 /** A signal, as the `OTEL_EXPORTER_OTLP_<SIGNAL>_*` variables spell it. */
-export type Signal = 'TRACES' | 'METRICS';
+export type Signal = 'TRACES' | 'METRICS' | 'LOGS';
 
 /**
- * The exporters `OTEL_TRACES_EXPORTER` or `OTEL_METRICS_EXPORTER` names (a comma-separated list of `otlp`,
- * `console`, or `none`). Unset, it means `otlp` when an OTLP endpoint variable is set and no exporter
- * otherwise: the signal stays configured but exports nothing, as DRUM does.
+ * The exporters `OTEL_<SIGNAL>_EXPORTER` names (a comma-separated list of `otlp`, `console`, or `none`).
+ * Unset, it means `otlp` when an OTLP endpoint variable is set and no exporter otherwise: the signal exports
+ * nothing, as DRUM does. An unknown name is skipped; a setting naming no known exporter is ignored, as the
+ * specification says, and its default `otlp` is used: a typo must not turn a signal's export off.
  */
 export function readExporters(reader: EnvironmentReader, signal: Signal): ExporterPlan[] {
   const endpoints = [`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, 'OTEL_EXPORTER_OTLP_ENDPOINT'];
   const names =
-    reader.names(`OTEL_${signal}_EXPORTER`, EXPORTER_NAMES) ??
+    reader.names(`OTEL_${signal}_EXPORTER`, EXPORTER_NAMES, ['otlp']) ??
     (endpoints.some((variable) => reader.value(variable) !== undefined) ? ['otlp'] : []);
   return names.map((name) => {
     if (name === 'console') return { kind: 'console' };

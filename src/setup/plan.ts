@@ -1,17 +1,20 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanExporter, SpanLimits, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { readBatchOptions, type BatchOptions } from './batch';
 import { LOG_LEVEL_NAMES } from './diag';
 import { EnvironmentReader, type Environment } from './environment';
 import { readExporters, type ExporterPlan } from './exporter-plan';
 import { checkOptions } from './options';
 import { DEFAULT_PROPAGATORS, PROPAGATOR_NAMES } from './propagator';
 import { checkResourceAttributes } from './resource-attributes';
+import { readSampler, type SamplerPlan } from './sampler';
+import { readSpanLimits } from './limits';
 import type { OtelDisabledBy, OtelLogLevel, PropagatorName, SetupOtelOptions } from './types';
 
-// Reading the configuration: a pure function of the environment and the options. Only what the SDK beneath
-// does not read itself is read here: the exporters and the batch processor read their own variables when they
-// are built.
+// Reading the configuration: a pure function of the environment and the options. Everything but what the OTLP
+// exporters read themselves (OTEL_EXPORTER_OTLP_*) is read here: the SDK's providers and processors read no
+// variable.
 
 /** What setupOtel builds for spans. */
 export interface TracesPlan {
@@ -19,6 +22,10 @@ export interface TracesPlan {
   readonly exporters: readonly (ExporterPlan | { readonly kind: 'given'; readonly exporter: SpanExporter })[];
   /** The processor wrapping each exporter, or the one given as an option instead of them. */
   readonly processor: 'batch' | 'simple' | SpanProcessor;
+  /** `OTEL_BSP_*`, read when a batch processor is built. */
+  readonly batch: BatchOptions;
+  readonly sampler: SamplerPlan;
+  readonly spanLimits: SpanLimits;
 }
 
 /** How often metrics are exported, and how long one export may take. */
@@ -96,10 +103,15 @@ function readDisabledBy(reader: EnvironmentReader, options: SetupOtelOptions): O
 
 function planTraces(reader: EnvironmentReader, options: SetupOtelOptions): TracesPlan {
   const { exporter, spanProcessor } = options;
-  if (spanProcessor !== undefined) return { exporters: [], processor: spanProcessor };
+  const exporters: TracesPlan['exporters'] =
+    spanProcessor !== undefined ? [] : exporter !== undefined ? [{ kind: 'given', exporter }] : readExporters(reader, 'TRACES');
+  const processor = spanProcessor ?? options.processor ?? 'batch';
   return {
-    exporters: exporter !== undefined ? [{ kind: 'given', exporter }] : readExporters(reader, 'TRACES'),
-    processor: options.processor ?? 'batch',
+    exporters,
+    processor,
+    batch: processor === 'batch' && exporters.length > 0 ? readBatchOptions(reader, 'OTEL_BSP') : {},
+    sampler: readSampler(reader),
+    spanLimits: readSpanLimits(reader),
   };
 }
 

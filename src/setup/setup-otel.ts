@@ -1,15 +1,13 @@
 import { diag } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { installDiagnostics, uninstallDiagnostics } from './diag';
 import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
 import { disabledHandle, enabledHandle, type Providers } from './handle';
-import { PooledIdGenerator } from './id-generator';
 import { createMetricReaders, hasMetricReader } from './metrics';
 import { planSetup, type EnabledPlan } from './plan';
 import { createPropagator } from './propagator';
 import { createResource } from './resource';
-import { createSpanProcessors } from './traces';
+import { createTracerProvider } from './traces';
 import type { OtelHandle, SetupOtelOptions } from './types';
 
 let current: OtelHandle | undefined;
@@ -101,7 +99,7 @@ function start(plan: EnabledPlan): OtelHandle {
   plan.warnings.forEach((warning) => diag.warn(warning));
   const resource = createResource(plan.serviceName, plan.resourceAttributes);
   const providers: Providers = {
-    tracerProvider: new TracerProvider({ resource, idGenerator: new PooledIdGenerator(), spanProcessors: createSpanProcessors(plan.traces) }),
+    tracerProvider: createTracerProvider(plan.traces, resource),
     meterProvider: withMeterProvider ? new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }) : undefined,
   };
   started();

@@ -23,7 +23,7 @@ test('with nothing set: enabled, DRUM propagators, batch processor, no exporter,
     serviceName: undefined,
     resourceAttributes: {},
     propagators: ['b3multi', 'tracecontext', 'baggage'],
-    traces: { exporters: [], processor: 'batch' },
+    traces: { exporters: [], processor: 'batch', batch: {}, sampler: { name: 'parentbased_always_on', ratio: 1 }, spanLimits: {} },
     metrics: { exporters: [], exportIntervalMillis: 60000, exportTimeoutMillis: 30000 },
     shutdownTimeoutMillis: 5000,
     warnings: [],
@@ -120,13 +120,34 @@ test('OTEL_TRACES_EXPORTER: otlp without an endpoint, console, a list, none beat
   });
 });
 
+test('an exporter setting naming no known exporter is ignored: the default otlp, even without an endpoint, warned once', (t) => {
+  t.like(enabledPlan({ OTEL_TRACES_EXPORTER: 'otlpp' }), {
+    traces: { exporters: [{ kind: 'otlp', protocol: 'http/protobuf' }] },
+    warnings: ['setupOtel: OTEL_TRACES_EXPORTER="otlpp" names "otlpp", not one of otlp, console, none; using otlp'],
+  });
+  t.like(enabledPlan({ OTEL_TRACES_EXPORTER: 'zipkin, jaeger', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), {
+    traces: { exporters: [{ kind: 'otlp', protocol: 'http/json' }] },
+    warnings: [
+      'setupOtel: OTEL_TRACES_EXPORTER="zipkin, jaeger" names "zipkin", not one of otlp, console, none; using otlp',
+      'setupOtel: OTEL_TRACES_EXPORTER="zipkin, jaeger" names "jaeger", not one of otlp, console, none; using otlp',
+    ],
+  });
+});
+
 test('the exporter and spanProcessor options beat OTEL_TRACES_EXPORTER; processor picks simple', (t) => {
   const exporter = new InMemorySpanExporter();
   t.deepEqual(enabledPlan({ OTEL_TRACES_EXPORTER: 'console' }, { exporter, processor: 'simple' }).traces, {
     exporters: [{ kind: 'given', exporter }],
     processor: 'simple',
+    batch: {},
+    sampler: { name: 'parentbased_always_on', ratio: 1 },
+    spanLimits: {},
   });
-  t.deepEqual(enabledPlan({ OTEL_TRACES_EXPORTER: 'console' }, { spanProcessor }).traces, { exporters: [], processor: spanProcessor });
+  t.like(enabledPlan({ OTEL_TRACES_EXPORTER: 'console', OTEL_BSP_MAX_QUEUE_SIZE: '9' }, { spanProcessor }).traces, {
+    exporters: [],
+    processor: spanProcessor,
+    batch: {},
+  });
 });
 
 test('OTEL_EXPORTER_OTLP_PROTOCOL: http/json; the traces variable first; empty is http/protobuf; grpc warned', (t) => {
@@ -173,8 +194,8 @@ test('OTEL_METRICS_EXPORTER: console, otlp, none beating an endpoint, unknown na
     metrics: { exporters: [] },
   });
   t.like(enabledPlan({ OTEL_METRICS_EXPORTER: 'prometheus' }), {
-    metrics: { exporters: [] },
-    warnings: ['setupOtel: OTEL_METRICS_EXPORTER="prometheus" names "prometheus", not one of otlp, console, none; skipped'],
+    metrics: { exporters: [{ kind: 'otlp', protocol: 'http/protobuf' }] },
+    warnings: ['setupOtel: OTEL_METRICS_EXPORTER="prometheus" names "prometheus", not one of otlp, console, none; using otlp'],
   });
 });
 

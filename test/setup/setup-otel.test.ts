@@ -234,7 +234,7 @@ test.serial('the OTLP exporter reads OTEL_EXPORTER_OTLP_CERTIFICATE and warns wh
   t.deepEqual(records.map((record) => record.message), ['Failed to read root certificate file']);
 });
 
-test.serial('the batch processor reads OTEL_BSP_* itself: batches of OTEL_BSP_MAX_EXPORT_BATCH_SIZE', async (t) => {
+test.serial('setupOtel reads OTEL_BSP_MAX_EXPORT_BATCH_SIZE: batches of that size', async (t) => {
   const exporter = new RecordingExporter();
   const otel = await withEnv({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2' }, () => setupOtel({ exporter, logLevel: 'none' }));
   for (let i = 0; i < 5; i++) trace.getTracer('setup-test').startSpan(`span-${i}`).end();
@@ -242,34 +242,78 @@ test.serial('the batch processor reads OTEL_BSP_* itself: batches of OTEL_BSP_MA
   t.deepEqual(exporter.batches.map((batch) => batch.length), [2, 2, 1]);
 });
 
-test.serial('the batch processor warns about an OTEL_BSP_* that is no number, and keeps its default', async (t) => {
+test.serial('an OTEL_BSP_* that is no number: one warning from setupOtel, the default kept', async (t) => {
   const records = captureDiag();
   const exporter = new RecordingExporter();
   const otel = await withEnv({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 'two' }, () => setupOtel({ exporter, logLevel: 'none' }));
   for (let i = 0; i < 5; i++) trace.getTracer('setup-test').startSpan(`span-${i}`).end();
   await otel.shutdown();
   t.deepEqual(exporter.batches.map((batch) => batch.length), [5]);
-  t.deepEqual(records.map((record) => record.message), ["Unknown value 'two' for OTEL_BSP_MAX_EXPORT_BATCH_SIZE, expected a number, using defaults"]);
+  t.deepEqual(records.map((record) => [record.level, record.message]), [
+    ['warn', 'setupOtel: OTEL_BSP_MAX_EXPORT_BATCH_SIZE="two" is invalid; expected a whole number above 0; using 512'],
+  ]);
 });
 
-test.serial('the tracer provider reads OTEL_TRACES_SAMPLER and the span limits; an unknown sampler is reported', async (t) => {
+test.serial('OTEL_BSP_SCHEDULE_DELAY of an hour: nothing leaves before shutdown, which exports every span over OTLP', async (t) => {
+  let before = -1;
+  const receiver = await exportingTo(
+    (receiver) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '3600000' }),
+    async (receiver) => {
+      for (let i = 0; i < 3; i++) trace.getTracer('setup-test').startSpan(`held-${i}`).end();
+      await new Promise((resolve) => setImmediate(resolve));
+      before = receiver.exports.length;
+    },
+  );
+  t.is(before, 0);
+  t.deepEqual(receiver.spans().map((span) => span.name), ['held-0', 'held-1', 'held-2']);
+});
+
+test.serial('setupOtel reads OTEL_TRACES_SAMPLER and the span limits; an unknown sampler is one warning, the default used', async (t) => {
   const records = captureDiag();
   const dropping = new RecordingExporter();
   const off = await withEnv({ OTEL_TRACES_SAMPLER: 'always_off' }, () => setupOtel({ exporter: dropping, logLevel: 'none' }));
-  trace.getTracer('setup-test').startSpan('dropped').end();
+  const dropped = trace.getTracer('setup-test').startSpan('dropped');
+  t.false(dropped.isRecording());
+  dropped.end();
   await off.shutdown();
   t.deepEqual(dropping.exported, []);
 
   const keeping = new RecordingExporter();
-  const env = { OTEL_TRACES_SAMPLER: 'sometimes', OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '2' };
+  const env = {
+    OTEL_TRACES_SAMPLER: 'sometimes',
+    OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '2',
+    OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '4',
+    OTEL_SPAN_EVENT_COUNT_LIMIT: '1',
+  };
   const on = await withEnv(env, () => setupOtel({ exporter: keeping, logLevel: 'none' }));
-  trace.getTracer('setup-test').startSpan('kept', { attributes: { a: 1, b: 2, c: 3 } }).end();
+  const kept = trace.getTracer('setup-test').startSpan('kept', { attributes: { a: 'abcdefgh', b: 2, c: 3 } });
+  kept.addEvent('first');
+  kept.addEvent('second');
+  kept.end();
   await on.shutdown();
-  t.deepEqual(keeping.exported.map((span) => [span.name, Object.keys(span.attributes)]), [['kept', ['a', 'b']]]);
   t.deepEqual(
-    records.map((record) => [record.level, record.message]),
-    [['error', 'OTEL_TRACES_SAMPLER value "sometimes" invalid, defaulting to "parentbased_always_on".']],
+    keeping.exported.map((span) => [span.name, span.attributes, span.events.map((event) => event.name)]),
+    [['kept', { a: 'abcd', b: 2 }, ['second']]],
   );
+  t.deepEqual(records.map((record) => [record.level, record.message]), [
+    [
+      'warn',
+      'setupOtel: OTEL_TRACES_SAMPLER="sometimes" is invalid; expected one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio; using parentbased_always_on',
+    ],
+    ['warn', 'Dropped 1 events because eventCountLimit reached'],
+  ]);
+});
+
+test.serial('OTEL_TRACES_EXPORTER naming no known exporter: one warning, and spans are exported over OTLP all the same', async (t) => {
+  const records = captureDiag();
+  const receiver = await exportingTo(
+    (receiver) => ({ OTEL_TRACES_EXPORTER: 'otlpp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+    () => trace.getTracer('setup-test').startSpan('exported').end(),
+  );
+  t.deepEqual(receiver.spans().map((span) => span.name), ['exported']);
+  t.deepEqual(records.map((record) => record.message), [
+    'setupOtel: OTEL_TRACES_EXPORTER="otlpp" names "otlpp", not one of otlp, console, none; using otlp',
+  ]);
 });
 
 test.serial('SDK errors (failed exports) reach diag as one line each, not as a JSON dump with a stack', async (t) => {
