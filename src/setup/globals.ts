@@ -1,6 +1,7 @@
 import {
   context,
   createNoopMeter,
+  logs,
   metrics,
   propagation,
   ProxyTracerProvider,
@@ -13,7 +14,7 @@ import type { Providers } from './handle';
 /** What the API's tracer provider delegates to while no provider is registered. */
 const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
-function alreadyRegistered(provider: 'tracer' | 'meter'): Error {
+function alreadyRegistered(provider: 'tracer' | 'meter' | 'logger'): Error {
   return new Error(`setupOtel: a ${provider} provider is already registered globally; setupOtel was not applied`);
 }
 
@@ -34,24 +35,33 @@ export function assertNoProviderRegistered(withMeterProvider: boolean): void {
 }
 
 /**
- * Registers the providers (the meter provider when there is one), the propagator and an AsyncLocalStorage
- * context manager globally.
+ * Registers the providers (the meter and logger providers when there are), the propagator and an
+ * AsyncLocalStorage context manager globally; when a provider cannot be registered, unregisters those it
+ * registered and throws.
  */
-export function registerGlobals({ tracerProvider, meterProvider }: Providers, propagator: TextMapPropagator): void {
-  // The providers first: an API copy of another version holding the globals is only seen here.
+export function registerGlobals(providers: Providers, propagator: TextMapPropagator): void {
+  const { tracerProvider, meterProvider, loggerProvider } = providers;
+  // The providers first: an API copy of another version holding the globals, and a logger provider someone
+  // else registered (the API offers no way to ask without taking the slot), are only seen here.
   if (!trace.setGlobalTracerProvider(tracerProvider)) throw alreadyRegistered('tracer');
   if (meterProvider !== undefined && !metrics.setGlobalMeterProvider(meterProvider)) {
     trace.disable();
     throw alreadyRegistered('meter');
+  }
+  if (loggerProvider !== undefined && !logs.setGlobalLoggerProvider(loggerProvider)) {
+    trace.disable();
+    if (meterProvider !== undefined) metrics.disable();
+    throw alreadyRegistered('logger');
   }
   propagation.setGlobalPropagator(propagator);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
 /** Unregisters what {@link registerGlobals} registered for `providers`, and nothing it left alone. */
-export function unregisterGlobals({ meterProvider }: Pick<Providers, 'meterProvider'>): void {
+export function unregisterGlobals({ meterProvider, loggerProvider }: Pick<Providers, 'meterProvider' | 'loggerProvider'>): void {
   trace.disable();
   if (meterProvider !== undefined) metrics.disable();
+  if (loggerProvider !== undefined) logs.disable();
   propagation.disable();
   context.disable();
 }

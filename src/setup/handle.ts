@@ -1,13 +1,18 @@
 import { diag } from '@opentelemetry/api';
+import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { errorText } from './diag';
 import type { OtelDisabledBy, OtelHandle } from './types';
 
-/** The providers setupOtel registered: no meter provider when no metric reader would have been in it. */
+/**
+ * The providers setupOtel registered: no meter provider when no metric reader would have been in it, no
+ * logger provider when no log record processor would have been.
+ */
 export interface Providers {
   readonly tracerProvider: TracerProvider;
   readonly meterProvider: MeterProvider | undefined;
+  readonly loggerProvider: LoggerProvider | undefined;
 }
 
 /** The handle of a disabled setup: nothing to flush; `shutdown()` calls `release`. */
@@ -17,6 +22,7 @@ export function disabledHandle(disabledBy: OtelDisabledBy, release: (handle: Ote
     disabledBy,
     tracerProvider: undefined,
     meterProvider: undefined,
+    loggerProvider: undefined,
     forceFlush: async () => {},
     shutdown: async () => {
       release(handle);
@@ -34,17 +40,19 @@ export function enabledHandle(
   shutdownTimeoutMillis: number,
   release: (handle: OtelHandle) => void,
 ): OtelHandle {
-  const { tracerProvider, meterProvider } = providers;
+  const { tracerProvider, meterProvider, loggerProvider } = providers;
   let stopping: Promise<void> | undefined;
   const handle: OtelHandle = {
     enabled: true,
     disabledBy: undefined,
     tracerProvider,
     meterProvider,
+    loggerProvider,
     forceFlush: async () => {
       await Promise.all([
         tracerProvider.forceFlush().catch(reportFailure('forceFlush of the spans')),
         meterProvider?.forceFlush().catch(reportFailure('forceFlush of the metrics')),
+        loggerProvider?.forceFlush().catch(reportFailure('forceFlush of the log records')),
       ]);
     },
     shutdown: () => (stopping ??= stop(providers, shutdownTimeoutMillis).finally(() => release(handle))),
@@ -56,7 +64,7 @@ function reportFailure(what: string): (error: unknown) => void {
   return (error) => diag.error(`drum-otel: ${what} failed: ${errorText(error)}`);
 }
 
-async function stop({ tracerProvider, meterProvider }: Providers, timeoutMillis: number): Promise<void> {
+async function stop({ tracerProvider, meterProvider, loggerProvider }: Providers, timeoutMillis: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(resolve, timeoutMillis, 'timeout');
@@ -64,19 +72,24 @@ async function stop({ tracerProvider, meterProvider }: Providers, timeoutMillis:
   });
   // The meter provider's shutdown exports the last metrics itself.
   const stopped = Promise.all([
-    flushThenShutdown(tracerProvider),
+    flushThenShutdown(tracerProvider, 'spans', 'tracer'),
     meterProvider?.shutdown().catch(reportFailure('shutting the meter provider down')),
+    loggerProvider && flushThenShutdown(loggerProvider, 'log records', 'logger'),
   ]);
   const outcome = await Promise.race([stopped, timedOut]);
   clearTimeout(timer);
   if (outcome === 'timeout') {
-    diag.warn(`drum-otel: spans and metrics not exported within ${timeoutMillis} ms of shutdown are dropped`);
+    diag.warn(`drum-otel: spans, metrics and log records not exported within ${timeoutMillis} ms of shutdown are dropped`);
   }
 }
 
-async function flushThenShutdown(provider: TracerProvider): Promise<void> {
-  // The simple processor's shutdown() does not wait for its exports in flight (one waiting for the resource's
-  // async attributes, say): a flush first makes every ended span leave.
-  await provider.forceFlush().catch(reportFailure('exporting the last spans at shutdown'));
-  await provider.shutdown().catch(reportFailure('shutting the tracer provider down'));
+async function flushThenShutdown(
+  provider: TracerProvider | LoggerProvider,
+  what: 'spans' | 'log records',
+  kind: 'tracer' | 'logger',
+): Promise<void> {
+  // The simple processors' shutdown() does not wait for their exports in flight (one waiting for the
+  // resource's async attributes, say): a flush first makes every ended span and emitted record leave.
+  await provider.forceFlush().catch(reportFailure(`exporting the last ${what} at shutdown`));
+  await provider.shutdown().catch(reportFailure(`shutting the ${kind} provider down`));
 }

@@ -26,6 +26,7 @@ const OPTION_CHECKS: Readonly<Record<keyof SetupOtelOptions, OptionCheck>> = {
   spanProcessor: [hasMethods('onStart', 'onEnd', 'forceFlush', 'shutdown'), 'a SpanProcessor'],
   processor: [isOneOf(['batch', 'simple']), "'batch' or 'simple'"],
   metricReader: [hasMethods('setMetricProducer', 'collect', 'forceFlush', 'shutdown'), 'a MetricReader'],
+  logRecordProcessor: [hasMethods('onEmit', 'forceFlush', 'shutdown'), 'a LogRecordProcessor'],
   propagators: [
     (value) => Array.isArray(value) && value.every(isOneOf(PROPAGATOR_NAMES)),
     `an array of ${PROPAGATOR_NAMES.join(', ')}`,

@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { LogRecordLimits, LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanLimits, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readBatchOptions, type BatchOptions } from './batch';
@@ -9,7 +10,7 @@ import { checkOptions } from './options';
 import { DEFAULT_PROPAGATORS, PROPAGATOR_NAMES } from './propagator';
 import { checkResourceAttributes } from './resource-attributes';
 import { readSampler, type SamplerPlan } from './sampler';
-import { readSpanLimits } from './limits';
+import { readLogRecordLimits, readSpanLimits } from './limits';
 import type { OtelDisabledBy, OtelLogLevel, PropagatorName, SetupOtelOptions } from './types';
 
 // Reading the configuration: a pure function of the environment and the options. Everything but what the OTLP
@@ -39,6 +40,18 @@ export type MetricsPlan =
   | { readonly reader: IMetricReader }
   | ({ readonly exporters: readonly ExporterPlan[] } & MetricExportTiming);
 
+/** What setupOtel builds for log records: a LoggerProvider only when there is a processor. */
+export interface LogsPlan {
+  /** The exporters `OTEL_LOGS_EXPORTER` names. */
+  readonly exporters: readonly ExporterPlan[];
+  /** The processor wrapping each exporter, or the one given as an option instead of them. */
+  readonly processor: 'batch' | 'simple' | LogRecordProcessor;
+  /** `OTEL_BLRP_*`, read when a batch processor is built. */
+  readonly batch: BatchOptions;
+  /** `OTEL_LOGRECORD_ATTRIBUTE_*`, read when there is a processor. */
+  readonly limits: LogRecordLimits;
+}
+
 /** Everything setupOtel builds when enabled, decided before it builds anything. */
 export interface EnabledPlan {
   readonly enabled: true;
@@ -48,6 +61,7 @@ export interface EnabledPlan {
   readonly propagators: readonly PropagatorName[];
   readonly traces: TracesPlan;
   readonly metrics: MetricsPlan;
+  readonly logs: LogsPlan;
   readonly shutdownTimeoutMillis: number;
   /** What was wrong in the environment, to be logged once the logger is installed. */
   readonly warnings: readonly string[];
@@ -86,6 +100,7 @@ export function planSetup(env: Environment, options: SetupOtelOptions = {}): Set
     propagators: options.propagators ?? reader.names('OTEL_PROPAGATORS', PROPAGATOR_NAMES) ?? DEFAULT_PROPAGATORS,
     traces: planTraces(reader, options),
     metrics: planMetrics(reader, options),
+    logs: planLogs(reader, options),
     shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
     warnings: reader.warnings,
   };
@@ -120,6 +135,23 @@ function planMetrics(reader: EnvironmentReader, options: SetupOtelOptions): Metr
   const exporters = readExporters(reader, 'METRICS');
   // Without an exporter the timing is not read: nothing would use it.
   return { exporters, ...(exporters.length > 0 ? readMetricExportTiming(reader) : DEFAULT_METRIC_EXPORT_TIMING) };
+}
+
+/**
+ * The `logRecordProcessor` option, else the exporters of `OTEL_LOGS_EXPORTER` in the processor the `processor`
+ * option names (batch by default). Without a processor nothing else is read: no LoggerProvider is built.
+ */
+function planLogs(reader: EnvironmentReader, options: SetupOtelOptions): LogsPlan {
+  const given = options.logRecordProcessor;
+  const exporters = given !== undefined ? [] : readExporters(reader, 'LOGS');
+  const processor = given ?? options.processor ?? 'batch';
+  const used = given !== undefined || exporters.length > 0;
+  return {
+    exporters,
+    processor,
+    batch: processor === 'batch' && used ? readBatchOptions(reader, 'OTEL_BLRP') : {},
+    limits: used ? readLogRecordLimits(reader) : {},
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { installDiagnostics, uninstallDiagnostics } from './diag';
 import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
 import { disabledHandle, enabledHandle, type Providers } from './handle';
+import { createLoggerProvider, hasLogRecordProcessor } from './logs';
 import { createMetricReaders, hasMetricReader } from './metrics';
 import { planSetup, type EnabledPlan } from './plan';
 import { createPropagator } from './propagator';
@@ -93,20 +94,22 @@ export function setupOtel(options: SetupOtelOptions = {}): OtelHandle {
 function start(plan: EnabledPlan): OtelHandle {
   const withMeterProvider = hasMetricReader(plan.metrics);
   assertNoProviderRegistered(withMeterProvider);
-  // The logger before anything is built: the exporters, the batch processor and the sampler read their
-  // variables when they are constructed, and warn about bad ones through diag.
+  // The logger before anything is built: the OTLP exporters read their variables when they are constructed,
+  // and warn about bad ones through diag.
   const started = installDiagnostics(plan.logLevel);
   plan.warnings.forEach((warning) => diag.warn(warning));
   const resource = createResource(plan.serviceName, plan.resourceAttributes);
   const providers: Providers = {
     tracerProvider: createTracerProvider(plan.traces, resource),
     meterProvider: withMeterProvider ? new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }) : undefined,
+    loggerProvider: hasLogRecordProcessor(plan.logs) ? createLoggerProvider(plan.logs, resource) : undefined,
   };
   started();
   try {
     registerGlobals(providers, createPropagator(plan.propagators));
   } catch (error) {
-    void Promise.allSettled([providers.tracerProvider.shutdown(), providers.meterProvider?.shutdown()]);
+    const { tracerProvider, meterProvider, loggerProvider } = providers;
+    void Promise.allSettled([tracerProvider.shutdown(), meterProvider?.shutdown(), loggerProvider?.shutdown()]);
     uninstallDiagnostics();
     throw error;
   }

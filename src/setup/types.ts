@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { LoggerProvider, LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { IMetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
@@ -90,10 +91,17 @@ export interface SetupOtelOptions {
    */
   spanProcessor?: SpanProcessor;
   /**
-   * `batch` (the default) exports spans in the background in batches, as `OTEL_BSP_*` configure it;
-   * `simple` exports each span as it ends, which DataRobot DRUM uses for forked workers.
+   * `batch` (the default) exports spans and log records in the background in batches, as `OTEL_BSP_*` and
+   * `OTEL_BLRP_*` configure it; `simple` exports each span as it ends and each log record as it is emitted,
+   * which DataRobot DRUM uses for forked workers.
    */
   processor?: 'batch' | 'simple';
+  /**
+   * The one log record processor, instead of the processors and exporters `OTEL_LOGS_EXPORTER` and
+   * `OTEL_EXPORTER_OTLP_*` describe. With it (or a logs exporter) a LoggerProvider is registered globally;
+   * without either, none is.
+   */
+  logRecordProcessor?: LogRecordProcessor;
   /**
    * The one metric reader, instead of the periodic readers and exporters `OTEL_METRICS_EXPORTER`,
    * `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_EXPORTER_OTLP_*` describe.
@@ -108,7 +116,7 @@ export interface SetupOtelOptions {
   /** See {@link OtelLogLevel}. Overrides `OTEL_LOG_LEVEL`. Default: `warn`. */
   logLevel?: OtelLogLevel;
   /**
-   * How long `shutdown()` waits for the last spans and metrics to be exported before it gives up on them (an
+   * How long `shutdown()` waits for the last spans, log records and metrics to be exported before it gives up on them (an
    * unreachable or hanging collector must not stop a process from exiting). Default: 5000.
    */
   shutdownTimeoutMillis?: number;
@@ -142,13 +150,18 @@ export interface OtelHandle {
    */
   readonly meterProvider: MeterProvider | undefined;
   /**
-   * Exports every span that has ended so far, and the metrics as they stand. Never rejects: a failed export
+   * The globally registered logger provider, or `undefined` when disabled or when no log records are exported
+   * (no `OTEL_LOGS_EXPORTER`, endpoint or `logRecordProcessor`): setupOtel registers none then.
+   */
+  readonly loggerProvider: LoggerProvider | undefined;
+  /**
+   * Exports every span that has ended so far, every log record emitted, and the metrics as they stand. Never rejects: a failed export
    * is reported through `diag`.
    */
   forceFlush(): Promise<void>;
   /**
-   * Exports every span that has ended and the last metrics, waiting at most `shutdownTimeoutMillis`, then
-   * stops the exporters and unregisters the providers, context manager and propagator, so that a later
+   * Exports every span that has ended, every log record and the last metrics, waiting at most
+   * `shutdownTimeoutMillis`, then stops the exporters and unregisters the providers, context manager and propagator, so that a later
    * {@link setupOtel} call sets up anew. Calling it again returns the same promise. Never rejects: failures go
    * to `diag`.
    */

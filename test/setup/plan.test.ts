@@ -25,6 +25,7 @@ test('with nothing set: enabled, DRUM propagators, batch processor, no exporter,
     propagators: ['b3multi', 'tracecontext', 'baggage'],
     traces: { exporters: [], processor: 'batch', batch: {}, sampler: { name: 'parentbased_always_on', ratio: 1 }, spanLimits: {} },
     metrics: { exporters: [], exportIntervalMillis: 60000, exportTimeoutMillis: 30000 },
+    logs: { exporters: [], processor: 'batch', batch: {}, limits: {} },
     shutdownTimeoutMillis: 5000,
     warnings: [],
   });
@@ -247,7 +248,7 @@ test('an endpoint with a scheme other than http(s) is warned about; one that is 
   ]);
   t.deepEqual(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }).warnings, []);
   // Not exporting OTLP: the endpoint is not looked at.
-  t.deepEqual(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' }).warnings, []);
+  t.deepEqual(enabledPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }).warnings, []);
 });
 
 test('OTEL_RESOURCE_ATTRIBUTES that the SDK would drop whole is warned about', (t) => {
@@ -288,7 +289,7 @@ test('invalid options throw an Error naming the option, even when the environmen
   rejects(t, { exporter: { export() {} } }, 'setupOtel: option exporter is invalid (object [object Object]); expected a SpanExporter');
   rejects(t, { resourceAttributes: null }, 'setupOtel: option resourceAttributes is invalid (object null); expected an object of attributes');
   rejects(t, null, 'setupOtel: option options is invalid (object null); expected an object');
-  rejects(t, { servicename: 'iris' }, 'setupOtel: unknown option servicename; expected one of disabled, serviceName, resourceAttributes, exporter, spanProcessor, processor, metricReader, propagators, logLevel, shutdownTimeoutMillis');
+  rejects(t, { servicename: 'iris' }, 'setupOtel: unknown option servicename; expected one of disabled, serviceName, resourceAttributes, exporter, spanProcessor, processor, metricReader, logRecordProcessor, propagators, logLevel, shutdownTimeoutMillis');
   rejects(t, { metricReader: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE) }, 'setupOtel: option metricReader is invalid (object [object Object]); expected a MetricReader');
   rejects(t, { exporter: new InMemorySpanExporter(), spanProcessor }, 'setupOtel: option spanProcessor replaces exporter and processor; give either spanProcessor or those');
 });

@@ -103,7 +103,7 @@ test.serial('shutdown() gives up on an exporter that never answers after shutdow
   t.is(outcome, 'finished');
   t.deepEqual(
     records.map((record) => [record.level, record.message]),
-    [['warn', 'drum-otel: spans and metrics not exported within 100 ms of shutdown are dropped']],
+    [['warn', 'drum-otel: spans, metrics and log records not exported within 100 ms of shutdown are dropped']],
   );
   t.false(globalTracingRecords());
 });

@@ -2,7 +2,8 @@ import { diag, DiagLogLevel, trace, type DiagLogger } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { Environment } from '../../src/setup/environment';
 import { setupOtel } from '../../src/setup/setup-otel';
-import { startReceiver, type OtlpReceiver } from '../e2e/otlp-receiver';
+import { plainAttributes, type KeyValue } from '../e2e/otlp-json';
+import { plainBody, startReceiver, type OtlpReceiver } from '../e2e/otlp-receiver';
 
 /** Sets variables of `process.env` for the duration of `run` (`undefined` unsets), restoring them after. */
 export async function withEnv<T>(variables: Environment, run: () => T | Promise<T>): Promise<T> {
@@ -91,4 +92,50 @@ export function meterProviderWithReader(): { provider: MeterProvider; collect(sc
 export async function waitUntil(done: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** A log record of an OTLP/HTTP JSON export, with its scope and its resource's attributes. */
+export interface ExportedLogRecord {
+  readonly body: unknown;
+  readonly severityNumber: number | undefined;
+  readonly severityText: string | undefined;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly scope: string;
+  readonly resource: Readonly<Record<string, unknown>>;
+}
+
+type JsonLogRecord = {
+  body?: { stringValue?: string };
+  severityNumber?: number;
+  severityText?: string;
+  traceId?: string;
+  spanId?: string;
+  attributes?: KeyValue[];
+};
+type JsonLogsExport = {
+  resourceLogs?: { resource?: { attributes?: KeyValue[] }; scopeLogs?: { scope?: { name?: string }; logRecords?: JsonLogRecord[] }[] }[];
+};
+
+/** Every log record of every http/json export to `/v1/logs` the receiver got. */
+export function exportedLogRecords(receiver: OtlpReceiver): ExportedLogRecord[] {
+  const bodies = receiver.exports.filter((received) => received.path.endsWith('/v1/logs') && received.contentType.includes('json'));
+  return bodies.flatMap((received) => {
+    const decoded = JSON.parse(plainBody(received).toString('utf8')) as JsonLogsExport;
+    return (decoded.resourceLogs ?? []).flatMap((resourceLogs) =>
+      (resourceLogs.scopeLogs ?? []).flatMap((scopeLogs) =>
+        (scopeLogs.logRecords ?? []).map((record) => ({
+          body: record.body?.stringValue,
+          severityNumber: record.severityNumber,
+          severityText: record.severityText,
+          traceId: record.traceId ?? '',
+          spanId: record.spanId ?? '',
+          attributes: plainAttributes(record.attributes),
+          scope: scopeLogs.scope?.name ?? '',
+          resource: plainAttributes(resourceLogs.resource?.attributes),
+        })),
+      ),
+    );
+  });
 }
