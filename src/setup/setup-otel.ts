@@ -15,11 +15,12 @@ let current: OtelHandle | undefined;
 
 /**
  * Sets up the OpenTelemetry SDK for a DRUM-style model server, the TypeScript counterpart of DRUM's
- * `setup_otel`: a `TracerProvider` and, when metrics are exported, a `MeterProvider` registered
- * globally with an `AsyncLocalStorageContextManager` and the propagators `OTEL_PROPAGATORS` names (by default
+ * `setup_otel`: a `TracerProvider` and, when metrics or log records are exported, a `MeterProvider` or a
+ * `LoggerProvider` registered globally with an `AsyncLocalStorageContextManager` and the propagators `OTEL_PROPAGATORS` names (by default
  * W3C trace context, W3C baggage and B3 in either form), exporting as the standard environment variables say,
  * with explicit options overriding them. The providers share one resource, whose `process.pid` tells the
- * processes of a cluster apart. Every variable honoured, by setupOtel itself or by the SDK beneath it:
+ * processes of a cluster apart. The 3.x SDK's providers and processors read no variable, so setupOtel reads
+ * every one but the OTLP exporters' own. Every variable honoured, and who reads it:
  *
  * | variable | meaning | default | read by |
  * |---|---|---|---|
@@ -27,26 +28,29 @@ let current: OtelHandle | undefined;
  * | `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED` | DRUM's runtime parameter, `{"type":"boolean","payload":true}`: as `OTEL_SDK_DISABLED=true` | | setupOtel |
  * | `OTEL_LOG_LEVEL` | level of the console `diag` logger installed first (warnings and export failures go there) | `warn` | setupOtel |
  * | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated), or `none` | `b3multi,tracecontext,baggage` | setupOtel |
- * | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` | `otlp`, `console` (comma-separated), or `none` | `otlp` when an endpoint is set, else none | setupOtel |
- * | `OTEL_EXPORTER_OTLP_PROTOCOL`, `..._TRACES_PROTOCOL`, `..._METRICS_PROTOCOL` | `http/protobuf` or `http/json` (not `grpc`) | `http/protobuf` | setupOtel |
+ * | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER` | `otlp`, `console` (comma-separated), or `none`; a setting naming no known exporter is warned about and `otlp` used | `otlp` when an endpoint is set, else none | setupOtel |
+ * | `OTEL_EXPORTER_OTLP_PROTOCOL`, `..._TRACES_PROTOCOL`, `..._METRICS_PROTOCOL`, `..._LOGS_PROTOCOL` | `http/protobuf` or `http/json` (not `grpc`) | `http/protobuf` | setupOtel |
  * | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | milliseconds between metric exports, and the bound of one (at most the interval) | `60000`, `30000` | setupOtel |
  * | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource; setupOtel warns about a malformed `OTEL_RESOURCE_ATTRIBUTES`, which the SDK drops whole | `service.name` `drum` | resource detector |
- * | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `v1/traces` and `v1/metrics` are appended | `http://localhost:4318` | OTLP exporters |
- * | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT` | full URL of one signal, used as it is | | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `v1/traces`, `v1/metrics` and `v1/logs` are appended | `http://localhost:4318` | OTLP exporters |
+ * | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT`, `..._LOGS_ENDPOINT` | full URL of one signal, used as it is | | OTLP exporters |
  * | `OTEL_EXPORTER_OTLP_HEADERS`, `..._TRACES_HEADERS`, `..._METRICS_HEADERS` | `name=value,...`, percent-encoded | | OTLP exporters |
  * | `OTEL_EXPORTER_OTLP_COMPRESSION`, `..._TRACES_COMPRESSION`, `..._METRICS_COMPRESSION` | `gzip` or `none` | `none` | OTLP exporters |
  * | `OTEL_EXPORTER_OTLP_TIMEOUT`, `..._TRACES_TIMEOUT`, `..._METRICS_TIMEOUT` | milliseconds one export may take | `10000` | OTLP exporters |
  * | `OTEL_EXPORTER_OTLP_CERTIFICATE`, `..._CLIENT_CERTIFICATE`, `..._CLIENT_KEY` (and `..._TRACES_...`, `..._METRICS_...`) | PEM files: trusted CA, client certificate and key | | OTLP exporters |
  * | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative`, `delta` or `lowmemory` | `cumulative` | OTLP metric exporter |
- * | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | batch processor tuning | `5000`, `30000`, `2048`, `512` | batch processor |
- * | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`; the ratio | `parentbased_always_on`; `1` | tracer provider |
- * | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT`, `OTEL_ATTRIBUTE_COUNT_LIMIT`, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` | span limits | `128`, unlimited length | tracer provider |
+ * | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | span batch processor tuning | `5000`, `30000`, `2048`, `512` | setupOtel |
+ * | `OTEL_BLRP_SCHEDULE_DELAY`, `OTEL_BLRP_EXPORT_TIMEOUT`, `OTEL_BLRP_MAX_QUEUE_SIZE`, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | log record batch processor tuning | `1000`, `30000`, `2048`, `512` | setupOtel |
+ * | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`; the ratio, from 0 to 1 (read for the two ratio samplers) | `parentbased_always_on`; `1` | setupOtel |
+ * | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (else `OTEL_ATTRIBUTE_COUNT_LIMIT`, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`), `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` (or `OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT`) | span limits | `128`, unlimited length | setupOtel |
+ * | `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT` (else the `OTEL_ATTRIBUTE_*` ones) | log record limits | `128`, unlimited length | setupOtel |
  *
  * A value that cannot be used is warned about once through the `diag` logger and its default is taken (a
  * boolean other than `true`/`false`, a number that is not one, an unknown name in a list, which is skipped):
  * the server starts. With no exporter variable and no endpoint, tracing stays configured (spans are created
- * and propagated) but nothing is exported, as DRUM does. Without a metrics exporter (or `metricReader`) no
- * `MeterProvider` is registered: one without a reader would record nothing, yet every measurement made for it
+ * and propagated) but nothing is exported, as DRUM does. Without a logs exporter (or `logRecordProcessor`) no
+ * `LoggerProvider` is registered, and without a metrics exporter (or `metricReader`) no
+ * `MeterProvider`: one without a reader would record nothing, yet every measurement made for it
  * would be paid; the API's no-op meter costs nothing, and a meter provider the application registered itself
  * stays in place. Metrics are cumulative unless
  * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` asks for delta. Calling `setupOtel` again returns the same handle,
@@ -56,7 +60,7 @@ let current: OtelHandle | undefined;
  * @param options - See {@link SetupOtelOptions}.
  * @returns The handle whose `shutdown()` a server calls on SIGTERM/SIGINT, after closing its listener.
  * @throws Error naming the option and its value when an option is invalid, and when another tracer provider
- *   (or, when metrics are exported, meter provider) is already registered globally. Nothing is registered then.
+ *   (or, when metrics or log records are exported, meter or logger provider) is already registered globally. Nothing is registered then.
  * @category Setup
  * @example
  * ```ts
