@@ -50,28 +50,46 @@ function metricsGoal(route: string): Goal {
   return { pairing, goal: `${route}: drum-otel+metrics CPU - drum-otel CPU <= 3 us`, measure: addedCpu, atMost: 3 };
 }
 
-/** The throughput the shipped configuration keeps on /predict/, every request sampled and 1% sampled. */
-const SHIPPED_GOALS: Readonly<Record<'node20' | 'node24', { readonly all: number; readonly onePercent: number }>> = {
-  node20: { all: 0.9, onePercent: 0.92 },
-  node24: { all: 0.92, onePercent: 0.97 },
+/** The throughput the shipped configuration keeps on /predict/, every request sampled and 1% sampled, per Node line. */
+const SHIPPED_GOALS: Readonly<Record<number, { readonly all: number; readonly onePercent: number }>> = {
+  26: { all: 0.92, onePercent: 0.97 },
+  24: { all: 0.92, onePercent: 0.97 },
+  22: { all: 0.9, onePercent: 0.92 },
 };
+
+/** drum-otel's own share of a shipped line: the SDK's part alone (`span-only`) less `shipped`, at most this. */
+const OWN_SHARE = 0.02;
+
+/** Node 22's lines for 22 and earlier, Node 24's for 23 and 24, Node 26's for 25 and later. */
+function shippedGoals(major: number): { readonly all: number; readonly onePercent: number } {
+  return SHIPPED_GOALS[major >= 25 ? 26 : major >= 23 ? 24 : 22]!;
+}
 
 /**
  * The budget: the shipped configuration (setupOtel as the example server calls it, exporter none) on
  * /predict/ at 100% and 1% sampling; @NoTrace() echo 0.99 x; drum-otel 1.8 x auto (instrumentation-http +
- * -express with the same provider and processor) on echo. Node 24's goals hold for later versions, Node 20's
- * for earlier ones.
+ * -express with the same provider and processor) on echo; the metrics 3 us.
  */
 function goalsFor(major: number): Goal[] {
-  const shipped = SHIPPED_GOALS[major >= 24 ? 'node24' : 'node20'];
+  const shipped = shippedGoals(major);
   return [
     throughput('predict', 'shipped', 'baseline', shipped.all),
     throughput('predict', 'shipped@1%', 'baseline', shipped.onePercent),
     throughput('echo', 'notrace', 'baseline', 0.99),
     beatsAuto(1.8),
-    ...(major >= 24 ? [metricsGoal('echo'), metricsGoal('predict')] : []),
+    metricsGoal('echo'),
+    metricsGoal('predict'),
   ];
 }
+
+/**
+ * Where a shipped line is not met, what drum-otel adds to the SDK's own part: `span-only` (`span-only@1%`)
+ * beside `baseline` less `shipped` (`shipped@1%`) beside `baseline`, on /predict/, at most {@link OWN_SHARE}.
+ */
+const OWN_SHARES: readonly { readonly shipped: ConfigName; readonly part: ConfigName }[] = [
+  { shipped: 'shipped', part: 'span-only' },
+  { shipped: 'shipped@1%', part: 'span-only@1%' },
+];
 
 /**
  * `baseline` beside `auto`: a ratio to `auto` contains the cost both servers share (Express, Node's HTTP
@@ -116,12 +134,45 @@ const resultOf = (results: readonly PairingResult[], pairing: Pairing): PairingR
   results.find((candidate) => samePairing(candidate, pairing));
 
 export function checkBudget(results: readonly PairingResult[], major: number): BudgetCheck[] {
-  return goalsFor(major).map(({ pairing, goal, measure, atLeast, atMost, ceiling }) => {
+  const lines = goalsFor(major).map(({ pairing, goal, measure, atLeast, atMost, ceiling }): BudgetCheck => {
     const result = resultOf(results, pairing);
     if (result === undefined) return { goal, measured: `not measured (${pairing.config} beside ${pairing.reference})`, met: null };
     const { value, measured } = measure(result);
     const met = (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost);
     return { goal, measured, met, ...ceilingOf(results, ceiling) };
+  });
+  return [...lines, ...OWN_SHARES.map(({ shipped, part }) => ownShare(results, lines, shipped, part))];
+}
+
+/**
+ * drum-otel's own share of a shipped line, checked only where that line is not met (`met` null otherwise, and
+ * when either ratio was not measured).
+ */
+function ownShare(results: readonly PairingResult[], lines: readonly BudgetCheck[], shipped: ConfigName, part: ConfigName): BudgetCheck {
+  const goal = `predict: where the ${shipped} line is not met, ${part} - ${shipped} (beside baseline) <= ${OWN_SHARE.toFixed(2)}`;
+  const line = lines.find((check) => check.goal.startsWith(`predict: ${shipped} req/s`));
+  const own = resultOf(results, { route: 'predict', reference: 'baseline', config: shipped });
+  const sdk = resultOf(results, { route: 'predict', reference: 'baseline', config: part });
+  if (own === undefined || sdk === undefined) return { goal, measured: `not measured (${shipped} and ${part} beside baseline)`, met: null };
+  const share = sdk.throughputRatio - own.throughputRatio;
+  const measured = `${share >= 0 ? '+' : ''}${share.toFixed(3)} (${part} ${sdk.throughputRatio.toFixed(3)} x, ${shipped} ${own.throughputRatio.toFixed(3)} x)`;
+  return { goal, measured, met: line?.met === false ? share <= OWN_SHARE : null };
+}
+
+/**
+ * BENCH_PAIRINGS (`route:reference:config`, comma-separated) instead of the budget's pairings: any two
+ * configurations side by side, e.g. the bisection `predict:baseline:shipped-off,predict:sdk-disabled:shipped-off`.
+ */
+export function explicitPairings(configs: readonly ConfigName[], routes: readonly string[]): Pairing[] | undefined {
+  const raw = process.env.BENCH_PAIRINGS;
+  if (!raw) return undefined;
+  return raw.split(',').map((text) => {
+    const [route, reference, config, extra] = text.trim().split(':');
+    const pairing = { route, reference, config } as Pairing;
+    if (extra !== undefined || !routes.includes(route ?? '') || !configs.includes(pairing.reference) || !configs.includes(pairing.config)) {
+      throw new Error(`BENCH_PAIRINGS: ${JSON.stringify(text)} is not route:reference:config of the measured routes and configurations`);
+    }
+    return pairing;
   });
 }
 

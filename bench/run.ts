@@ -1,16 +1,17 @@
 /**
  * `npm run bench`: every configuration on every route, interleaved rounds, then the budget's pairings side by
- * side, under Node 20 and Node 24 (the load generator stays in this process, on Node 20, pinned to core 0;
- * the servers run under each binary on core 1). Prints and writes bench/results/<date>-node<major>.{json,md,svg}.
+ * side, under Node 26, 24 and 22 (the load generator stays in this process, on the pinned Node 26 when run
+ * through `npm run`, pinned to core 0; the servers run under each binary on core 1). Prints and writes bench/results/<date>-node<major>.{json,md,svg}.
  *
  * Environment: BENCH_SECONDS (3), BENCH_WARMUP (2), BENCH_REWARM (0.5), BENCH_ROUNDS (3),
- * BENCH_NODES (20,24), BENCH_CONFIGS (all; baseline is always added), BENCH_ROUTES (echo,predict),
- * BENCH_NODE24 (a Node 24 binary to use instead of installing one), BENCH_MIN_BUSY (0.9) and
+ * BENCH_NODES (26,24,22), BENCH_CONFIGS (all; baseline is always added), BENCH_ROUTES (echo,predict),
+ * BENCH_NODE24, BENCH_NODE22 (a binary to use instead of installing one), BENCH_PAIRINGS (route:reference:config,
+ * ...: these pairings side by side instead of the budget's), BENCH_MIN_BUSY (0.9) and
  * BENCH_MAX_ATTEMPTS (3): a window whose server was busier than that is measured again (see measure.ts);
  * BENCH_PAIRS (4), BENCH_PAIR_ROUNDS (4), BENCH_PAIR_WARMUP (8), BENCH_PAIR_SECONDS (2), BENCH_SIDE_BY_SIDE
  * (`0`: the budget is not measured), see side-by-side.ts.
  */
-import { budgetPairings, checkBudget } from './budget';
+import { budgetPairings, checkBudget, explicitPairings } from './budget';
 import { exportsOtlp, numberFromEnv, OTLP_URL_ENV, selectedConfigs } from './configs';
 import { measureNode, type MeasureSettings, type NodePass } from './measure';
 import type { NodeBinary } from './node-binaries';
@@ -41,7 +42,8 @@ function sideBySideSettings(settings: MeasureSettings): SideBySideSettings | und
 /** The budget's pairings on the routes the interleaved pass could measure. */
 async function measureBudgetPairings(node: NodeBinary, pass: NodePass, settings: MeasureSettings, sideBySide: SideBySideSettings): Promise<PairingResult[]> {
   const measuredRoutes = settings.routes.filter((route) => pass.windows.some((window) => window.route === route.name));
-  const pairings = budgetPairings(node.major, settings.configs, measuredRoutes.map((route) => route.name));
+  const routeNames = measuredRoutes.map((route) => route.name);
+  const pairings = explicitPairings(settings.configs, routeNames) ?? budgetPairings(node.major, settings.configs, routeNames);
   log(`  side by side: ${pairings.length} pairings x ${sideBySide.processPairs} process pairs x ${sideBySide.rounds} windows`);
   const results: PairingResult[] = [];
   for (const pairing of pairings) {

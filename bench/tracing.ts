@@ -72,8 +72,11 @@ function shippedEnvironment(sdk: Extract<Sdk, { kind: 'setupOtel' }>): Record<st
     OTEL_SDK_DISABLED: String(sdk.disabled === true),
     OTEL_TRACES_EXPORTER: sdk.exporter,
     ...(sdk.exporter === 'otlp' ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverUrl() } : {}),
-    OTEL_TRACES_SAMPLER: sdk.ratio === 1 ? 'parentbased_always_on' : 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER: sdk.ratio === 1 ? 'parentbased_always_on' : sdk.ratio === 0 ? 'always_off' : 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: String(sdk.ratio),
+    // No metrics or log records exported (setupOtel then registers no meter or logger provider), whatever the shell says.
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
     OTEL_LOG_LEVEL: sdk.ablation === 'no-diag' ? 'none' : 'warn',
   };
 }
