@@ -25,6 +25,7 @@ export type {
   HeaderAttributes,
   HookInfo,
   ActionInfo,
+  ExceptionSignal,
 } from './types';
 // GenAI: chat routes' gen_ai.* span attributes and server metrics
 export * from './genai';

@@ -1,6 +1,9 @@
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, type Attributes, type Context, type Logger, type Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_STACKTRACE,
+  ATTR_EXCEPTION_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   // The pre-1.21 name that DRUM's dashboards query; written beside the stable one.
   SEMATTRS_HTTP_STATUS_CODE as ATTR_HTTP_STATUS_CODE,
@@ -13,6 +16,19 @@ import {
  * @category Attributes
  */
 export const ATTR_DRUM_REQUEST_ABORTED = 'drum.request.aborted';
+
+/** Where an action's exception is recorded: an `exception` span event, a log record, or both. */
+export interface ExceptionRecording {
+  /** Whether the span gets an `exception` event. */
+  readonly spanEvent: boolean;
+  /** The logger an `exception` log record is emitted through, or `undefined` for none. */
+  readonly logger: Logger | undefined;
+}
+
+const SPAN_EVENT_ONLY: ExceptionRecording = { spanEvent: true, logger: undefined };
+
+/** SeverityNumber.ERROR, which @opentelemetry/api before 1.10 does not define. */
+const SEVERITY_ERROR = 17;
 
 /** `error.type` for an exception that is neither an `Error` nor carries a usable constructor name. */
 const OTHER_ERROR_TYPE = '_OTHER';
@@ -50,10 +66,15 @@ export function outcomeErrorType(outcome: RequestOutcome): string | undefined {
 
 /**
  * Sets the status attributes and the span status for a finished request: ERROR only for 5xx (4xx stays
- * UNSET, as the HTTP conventions require of SERVER spans), with `error.type` and one `exception` event
- * when the action's own exception produced the 5xx.
+ * UNSET, as the HTTP conventions require of SERVER spans), with `error.type` and the exception, when the
+ * action's own exception produced the 5xx, recorded as `exceptions` says (a log record in `context`, the span's).
  */
-export function applyOutcome(span: Span, outcome: RequestOutcome): void {
+export function applyOutcome(
+  span: Span,
+  outcome: RequestOutcome,
+  exceptions: ExceptionRecording = SPAN_EVENT_ONLY,
+  context: Context = ROOT_CONTEXT,
+): void {
   const { statusCode } = outcome;
   if (statusCode !== undefined) {
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
@@ -63,7 +84,10 @@ export function applyOutcome(span: Span, outcome: RequestOutcome): void {
   const type = outcomeErrorType(outcome);
   if (type === undefined) return;
   span.setAttribute(ATTR_ERROR_TYPE, type);
-  if (outcome.failed) recordException(span, outcome.error);
+  if (outcome.failed) {
+    if (exceptions.spanEvent) recordException(span, outcome.error);
+    exceptions.logger?.emit(exceptionLogRecord(outcome.error, context));
+  }
   const message = outcome.failed ? errorMessage(outcome.error) : undefined;
   span.setStatus(message === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message });
 }
@@ -101,6 +125,19 @@ function recordException(span: Span, error: unknown): void {
   } else {
     span.recordException({ name: OTHER_ERROR_TYPE, message: safely(() => String(error)) ?? '' });
   }
+}
+
+/**
+ * The semantic conventions' exception event as a log record: event name `exception`, severity ERROR, and the
+ * exception's type, message and stack trace, in `context` (the span's), so that it carries the span's ids.
+ */
+function exceptionLogRecord(error: unknown, context: Context) {
+  const attributes: Attributes = { [ATTR_EXCEPTION_TYPE]: errorType(error) };
+  const message = isError(error) ? errorMessage(error) : typeof error === 'string' ? error : safely(() => String(error));
+  if (message !== undefined) attributes[ATTR_EXCEPTION_MESSAGE] = message;
+  const stack = isError(error) ? safely(() => error.stack) : undefined;
+  if (typeof stack === 'string') attributes[ATTR_EXCEPTION_STACKTRACE] = stack;
+  return { eventName: 'exception', severityNumber: SEVERITY_ERROR, severityText: 'ERROR', attributes, context };
 }
 
 /** Runs a getter of untrusted code (a hostile `message` getter, a throwing `toString`): never throws. */

@@ -153,8 +153,33 @@ export interface InstrumentOptions {
    */
   metrics?: boolean;
   /**
+   * Where the exception of an action that answered 5xx is recorded: `span-event` (an `exception` event on the
+   * span), `logs` (one log record with event name `exception`, severity ERROR, `exception.type`,
+   * `exception.message` and `exception.stacktrace`, in the span's context, through the OpenTelemetry Logs API),
+   * or `logs/dup` (both), as the semantic conventions' `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` says. Overrides
+   * that variable. Default: the variable, else `span-event`. With an `@opentelemetry/api` older than 1.10,
+   * which has no Logs API, exceptions stay span events (one warning says so).
+   */
+  exceptionSignal?: ExceptionSignal;
+  /**
    * The provider whose meter records the metrics. Default: the global provider, looked up again when it
    * changes, so one registered after `instrumentControllers` is used.
    */
   meterProvider?: MeterProvider;
 }
+
+/**
+ * Where exceptions are recorded: as span events, as log records, or both (see
+ * {@link InstrumentOptions.exceptionSignal}).
+ *
+ * @category Bootstrap
+ * @example
+ * ```ts
+ * import { instrumentControllers, type ExceptionSignal } from 'drum-otel';
+ *
+ * class PredictionController {}
+ * const exceptionSignal: ExceptionSignal = 'logs';
+ * instrumentControllers([PredictionController], { exceptionSignal });
+ * ```
+ */
+export type ExceptionSignal = 'span-event' | 'logs' | 'logs/dup';

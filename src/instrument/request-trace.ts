@@ -63,7 +63,7 @@ function endRequestTrace(this: ServerResponse): void {
   // Beside instrumentation-http without a span of its own, drum-otel leaves the outcome to that instrumentation.
   if (!requestTrace.ownsSpan) return;
   const { span, settings } = requestTrace;
-  applyOutcome(span, outcome);
+  applyOutcome(span, outcome, settings.exceptions, requestTrace.context);
   if (settings.recordBodySizes) {
     const size = contentLength(this.getHeader('content-length'));
     if (size !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, size);

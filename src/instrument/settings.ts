@@ -1,11 +1,16 @@
-import { trace, type Tracer } from '@opentelemetry/api';
+import { diag, trace, type Tracer } from '@opentelemetry/api';
 import { describeValue } from '../describe';
 import { prepareHeaderCaptures, type HeaderCapture } from '../headers';
 import type { HeaderAttributes, InstrumentOptions, RequestHook, ResponseHook } from '../types';
-import { VERSION } from '../version';
+import { INSTRUMENTATION_NAME, VERSION } from '../version';
+import {
+  chooseExceptionSignal,
+  EXCEPTION_SIGNAL_VARIABLE,
+  exceptionRecording,
+  isExceptionSignal,
+} from './exception-signal';
+import type { ExceptionRecording } from '../span';
 import { HttpServerMetrics } from './metrics';
-
-export const INSTRUMENTATION_NAME = 'drum-otel';
 
 /** Everything about the options that does not depend on a request, resolved once per call. */
 export interface Settings {
@@ -25,6 +30,7 @@ export interface Settings {
   readonly recordBodySizes: boolean;
   readonly internalSpan: boolean;
   readonly metrics: HttpServerMetrics | undefined;
+  readonly exceptions: ExceptionRecording;
   /** The options as given (defaults applied), to tell a second call with other options from a repeated one. */
   readonly given: Readonly<Record<string, unknown>>;
 }
@@ -55,6 +61,11 @@ export function resolveSettings(options: InstrumentOptions): Settings {
     if (options[name] !== undefined) expectType(name, options[name], 'function');
   }
   const headerCaptures = prepareHeaderCaptures(options.captureRequestHeaders);
+  if (options.exceptionSignal !== undefined && !isExceptionSignal(options.exceptionSignal)) {
+    throw new Error(`instrumentControllers: exceptionSignal must be span-event, logs or logs/dup, got ${describeValue(options.exceptionSignal)}`);
+  }
+  const warn = (message: string) => diag.warn(`drum-otel: ${message}`);
+  const exceptionSignal = chooseExceptionSignal(options.exceptionSignal, process.env[EXCEPTION_SIGNAL_VARIABLE], warn);
   return {
     // The proxy tracer of the global provider resolves the provider registered at the time a span starts.
     tracer: (tracerProvider ?? trace).getTracer(INSTRUMENTATION_NAME, VERSION),
@@ -67,6 +78,7 @@ export function resolveSettings(options: InstrumentOptions): Settings {
     requestHook: options.requestHook,
     responseHook: options.responseHook,
     metrics: flags.metrics ? new HttpServerMetrics(meterProvider) : undefined,
+    exceptions: exceptionRecording(exceptionSignal, warn),
     given: {
       tracerProvider,
       meterProvider,
@@ -77,6 +89,7 @@ export function resolveSettings(options: InstrumentOptions): Settings {
       captureRequestHeaders: headerCaptures.map((capture) => capture.header).join(),
       requestHook: options.requestHook,
       responseHook: options.responseHook,
+      exceptionSignal,
     },
   };
 }
