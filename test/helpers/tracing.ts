@@ -13,15 +13,52 @@ export function registerTracing(propagator?: TextMapPropagator, spanLimits?: Spa
   return { provider, exporter };
 }
 
+/** The callbacks waiting on each exporter's next export, installed by `exportListeners`. */
+const listenersOf = new WeakMap<InMemorySpanExporter, Set<() => void>>();
+
+/**
+ * The callbacks run after each `export` call of `exporter` (the processor hands it every span that ends): the
+ * first call wraps the exporter's `export` once, so a waiter hears of each span as it arrives instead of polling.
+ */
+function exportListeners(exporter: InMemorySpanExporter): Set<() => void> {
+  let listeners = listenersOf.get(exporter);
+  if (listeners === undefined) {
+    const installed = new Set<() => void>();
+    const exportSpans = exporter.export.bind(exporter);
+    exporter.export = (spans, resultCallback) => {
+      exportSpans(spans, resultCallback);
+      for (const listener of [...installed]) listener();
+    };
+    listenersOf.set(exporter, installed);
+    listeners = installed;
+  }
+  return listeners;
+}
+
 /**
  * Waits until `count` spans have ended, then one more turn of the event loop, and returns them all:
  * the caller asserts the exact number, so a span too many is seen too.
+ *
+ * Without `timeoutMs` it waits for the `count`-th span itself, however long a busy machine takes to end it
+ * (ava's own timeout ends a test whose span never comes). `timeoutMs` is for the callers that expect fewer
+ * spans than `count` (usually none): it returns what has ended by then.
  */
-export async function finishedSpans(exporter: InMemorySpanExporter, count: number, timeoutMs = 30_000): Promise<ReadableSpan[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (exporter.getFinishedSpans().length < count && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+export async function finishedSpans(exporter: InMemorySpanExporter, count: number, timeoutMs?: number): Promise<ReadableSpan[]> {
+  await new Promise<void>((resolve) => {
+    const listeners = exportListeners(exporter);
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      listeners.delete(check);
+      clearTimeout(timer);
+      resolve();
+    };
+    const check = (): void => {
+      if (exporter.getFinishedSpans().length >= count) done();
+    };
+    listeners.add(check);
+    if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs);
+    check();
+  });
   await new Promise((resolve) => setTimeout(resolve, 20));
   return exporter.getFinishedSpans();
 }
