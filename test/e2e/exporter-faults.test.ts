@@ -5,7 +5,7 @@ import { postCsv, PREDICTION_SERVER, PROCESS_BOUND_MS, startProcess } from './se
 // A collector that is down or stuck must not slow the answers or keep the server from stopping.
 
 const REQUESTS = 20;
-const SHUTDOWN_WARNING = 'drum-otel: spans and metrics not exported within 5000 ms of shutdown are dropped';
+const SHUTDOWN_WARNING = 'drum-otel: spans, metrics and log records not exported within 5000 ms of shutdown are dropped';
 // setupOtel bounds shutdown() at 5 s by default; the rest is process start-up and stop.
 const EXIT_WITHIN_MS = 9000;
 
