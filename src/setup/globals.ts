@@ -1,5 +1,6 @@
 import {
   context,
+  createContextKey,
   createNoopMeter,
   logs,
   metrics,
@@ -9,12 +10,16 @@ import {
   type TextMapPropagator,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { LoggerProvider } from '@opentelemetry/sdk-logs';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Providers } from './handle';
 
 /** What the API's tracer provider delegates to while no provider is registered. */
 const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
-function alreadyRegistered(provider: 'tracer' | 'meter' | 'logger'): Error {
+/** The Error of a provider slot someone else holds. */
+export function alreadyRegistered(provider: 'tracer' | 'meter' | 'logger'): Error {
   return new Error(`setupOtel: a ${provider} provider is already registered globally; setupOtel was not applied`);
 }
 
@@ -39,7 +44,10 @@ export function assertNoProviderRegistered(withMeterProvider: boolean): void {
  * AsyncLocalStorage context manager globally; when a provider cannot be registered, unregisters those it
  * registered and throws.
  */
-export function registerGlobals(providers: Providers, propagator: TextMapPropagator): void {
+export function registerGlobals(
+  providers: Providers & { readonly tracerProvider: TracerProvider },
+  propagator: TextMapPropagator,
+): void {
   const { tracerProvider, meterProvider, loggerProvider } = providers;
   // The providers first: an API copy of another version holding the globals, and a logger provider someone
   // else registered (the API offers no way to ask without taking the slot), are only seen here.
@@ -64,4 +72,29 @@ export function unregisterGlobals({ meterProvider, loggerProvider }: Pick<Provid
   if (loggerProvider !== undefined) logs.disable();
   propagation.disable();
   context.disable();
+}
+
+/**
+ * The providers registered globally, read back through the API after another setup registered them (the
+ * SDK's startNodeSdk, which returns none): the tracer provider behind the API's proxy, the meter provider
+ * unless the API's no-op one, and the logger provider unless it is still `loggerProviderBefore` (the API hands
+ * out its proxy while none is registered, and offers no other way to tell). Only meaningful when none was
+ * registered before: then each one found is the SDK's.
+ */
+export function readRegisteredProviders(loggerProviderBefore: unknown): Providers {
+  const tracerProvider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate();
+  const meterProvider = metrics.getMeterProvider();
+  const loggerProvider = logs.getLoggerProvider();
+  return {
+    tracerProvider: tracerProvider === NO_TRACER_PROVIDER ? undefined : (tracerProvider as TracerProvider),
+    meterProvider: meterProvider.getMeter('drum-otel') === createNoopMeter() ? undefined : (meterProvider as MeterProvider),
+    loggerProvider: loggerProvider === loggerProviderBefore ? undefined : (loggerProvider as LoggerProvider),
+  };
+}
+
+const PROBE_KEY = createContextKey('drum-otel probe');
+
+/** Whether a context manager is registered: the API's no-op one forgets every value it is given. */
+export function contextManagerRegistered(): boolean {
+  return context.with(context.active().setValue(PROBE_KEY, true), () => context.active().getValue(PROBE_KEY) === true);
 }

@@ -7,10 +7,11 @@ import type { OtelDisabledBy, OtelHandle } from './types';
 
 /**
  * The providers setupOtel registered: no meter provider when no metric reader would have been in it, no
- * logger provider when no log record processor would have been.
+ * logger provider when no log record processor would have been, and (from `OTEL_CONFIG_FILE`) none the file
+ * leaves out.
  */
 export interface Providers {
-  readonly tracerProvider: TracerProvider;
+  readonly tracerProvider: TracerProvider | undefined;
   readonly meterProvider: MeterProvider | undefined;
   readonly loggerProvider: LoggerProvider | undefined;
 }
@@ -50,7 +51,7 @@ export function enabledHandle(
     loggerProvider,
     forceFlush: async () => {
       await Promise.all([
-        tracerProvider.forceFlush().catch(reportFailure('forceFlush of the spans')),
+        tracerProvider?.forceFlush().catch(reportFailure('forceFlush of the spans')),
         meterProvider?.forceFlush().catch(reportFailure('forceFlush of the metrics')),
         loggerProvider?.forceFlush().catch(reportFailure('forceFlush of the log records')),
       ]);
@@ -72,7 +73,7 @@ async function stop({ tracerProvider, meterProvider, loggerProvider }: Providers
   });
   // The meter provider's shutdown exports the last metrics itself.
   const stopped = Promise.all([
-    flushThenShutdown(tracerProvider, 'spans', 'tracer'),
+    tracerProvider && flushThenShutdown(tracerProvider, 'spans', 'tracer'),
     meterProvider?.shutdown().catch(reportFailure('shutting the meter provider down')),
     loggerProvider && flushThenShutdown(loggerProvider, 'log records', 'logger'),
   ]);

@@ -3,6 +3,7 @@ import type { LogRecordLimits, LogRecordProcessor } from '@opentelemetry/sdk-log
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanLimits, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readBatchOptions, type BatchOptions } from './batch';
+import { planConfigFile, type ConfigFilePlan } from './config-file-plan';
 import { LOG_LEVEL_NAMES } from './diag';
 import { EnvironmentReader, type Environment } from './environment';
 import { readExporters, type ExporterPlan } from './exporter-plan';
@@ -74,8 +75,8 @@ export interface DisabledPlan {
   readonly warnings: readonly string[];
 }
 
-/** What setupOtel will do. */
-export type SetupPlan = EnabledPlan | DisabledPlan;
+/** What setupOtel will do: set up from the environment, from the file `OTEL_CONFIG_FILE` names, or nothing. */
+export type SetupPlan = EnabledPlan | ConfigFilePlan | DisabledPlan;
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
 /** The specification's defaults for OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT. */
@@ -84,13 +85,17 @@ const DEFAULT_METRIC_EXPORT_TIMING: MetricExportTiming = { exportIntervalMillis:
 /**
  * Decides everything {@link setupOtel} builds from `env` and `options` (options win). A bad option throws an
  * Error naming it; a bad variable becomes a warning of the plan and its default is used. Variables of a part
- * that is not used (everything when disabled) are not read.
+ * that is not used (everything when disabled, everything else when `OTEL_CONFIG_FILE` names the
+ * configuration) are not read. Disabling wins over `OTEL_CONFIG_FILE`, as it does in DRUM.
  */
 export function planSetup(env: Environment, options: SetupOtelOptions = {}): SetupPlan {
   checkOptions(options);
   const reader = new EnvironmentReader(env);
   const disabledBy = readDisabledBy(reader, options);
   if (disabledBy !== undefined) return { enabled: false, disabledBy, warnings: reader.warnings };
+  const shutdownTimeoutMillis = options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS;
+  const configFile = reader.value('OTEL_CONFIG_FILE');
+  if (configFile !== undefined) return planConfigFile(configFile, options, shutdownTimeoutMillis, reader.warnings);
   checkResourceAttributes(reader);
   return {
     enabled: true,
@@ -101,7 +106,7 @@ export function planSetup(env: Environment, options: SetupOtelOptions = {}): Set
     traces: planTraces(reader, options),
     metrics: planMetrics(reader, options),
     logs: planLogs(reader, options),
-    shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+    shutdownTimeoutMillis,
     warnings: reader.warnings,
   };
 }

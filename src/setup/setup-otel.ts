@@ -1,11 +1,13 @@
 import { diag } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { ConfigFilePlan } from './config-file-plan';
+import { startFromConfigFile } from './config-file';
 import { installDiagnostics, uninstallDiagnostics } from './diag';
 import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
-import { disabledHandle, enabledHandle, type Providers } from './handle';
+import { disabledHandle, enabledHandle } from './handle';
 import { createLoggerProvider, hasLogRecordProcessor } from './logs';
 import { createMetricReaders, hasMetricReader } from './metrics';
-import { planSetup, type EnabledPlan } from './plan';
+import { planSetup, type EnabledPlan, type SetupPlan } from './plan';
 import { createPropagator } from './propagator';
 import { createResource } from './resource';
 import { createTracerProvider } from './traces';
@@ -90,9 +92,34 @@ let current: OtelHandle | undefined;
 export function setupOtel(options: SetupOtelOptions = {}): OtelHandle {
   if (current !== undefined) return current;
   const plan = planSetup(process.env, options);
-  if (plan.enabled) return (current = start(plan));
+  if (!plan.enabled) {
+    plan.warnings.forEach((warning) => diag.warn(warning));
+    return (current = disabledHandle(plan.disabledBy, release));
+  }
+  return (current = 'configFile' in plan ? startFromFile(plan, options) : start(plan));
+}
+
+/**
+ * The setup `OTEL_CONFIG_FILE` describes, or a disabled handle when the file says `disabled: true`. A file
+ * that cannot be used is warned about and the setup made from the other variables instead, as a bad variable
+ * falls back to its default: a typo in the file must neither stop the server nor silently leave it without
+ * tracing (context propagation to the services it calls included).
+ */
+function startFromFile(plan: ConfigFilePlan, options: SetupOtelOptions): OtelHandle {
+  const started = startFromConfigFile(plan.configFile);
+  if (started.outcome === 'unusable') {
+    const fallback: SetupPlan = planSetup({ ...process.env, OTEL_CONFIG_FILE: undefined }, options);
+    // The same variables and options decided the same way: enabled, and now from the environment.
+    if (!fallback.enabled || 'configFile' in fallback) throw new Error('setupOtel: unreachable');
+    const warning = `setupOtel: OTEL_CONFIG_FILE=${JSON.stringify(plan.configFile)} cannot be used (${started.reason}); setting up from the other OTEL_* variables instead`;
+    return start({ ...fallback, warnings: [warning, ...fallback.warnings] });
+  }
   plan.warnings.forEach((warning) => diag.warn(warning));
-  return (current = disabledHandle(plan.disabledBy, release));
+  if (started.outcome === 'disabled') return disabledHandle('OTEL_CONFIG_FILE', release);
+  // The file's log_level decides the diag logger (startNodeSdk installed it); only the one-line report of
+  // failed exports is setupOtel's.
+  installDiagnostics('none');
+  return enabledHandle(started.providers, plan.shutdownTimeoutMillis, release);
 }
 
 function start(plan: EnabledPlan): OtelHandle {
@@ -103,7 +130,7 @@ function start(plan: EnabledPlan): OtelHandle {
   const started = installDiagnostics(plan.logLevel);
   plan.warnings.forEach((warning) => diag.warn(warning));
   const resource = createResource(plan.serviceName, plan.resourceAttributes);
-  const providers: Providers = {
+  const providers = {
     tracerProvider: createTracerProvider(plan.traces, resource),
     meterProvider: withMeterProvider ? new MeterProvider({ resource, readers: createMetricReaders(plan.metrics) }) : undefined,
     loggerProvider: hasLogRecordProcessor(plan.logs) ? createLoggerProvider(plan.logs, resource) : undefined,

@@ -37,7 +37,8 @@ export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
 
 /**
  * What turned {@link setupOtel} off: the variable `OTEL_SDK_DISABLED=true`, DRUM's runtime parameter
- * `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED={"type":"boolean","payload":true}`, or the option `disabled: true`.
+ * `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED={"type":"boolean","payload":true}`, the option `disabled: true`, or
+ * `disabled: true` in the declarative configuration file `OTEL_CONFIG_FILE` names.
  *
  * @category Setup
  * @example
@@ -48,7 +49,7 @@ export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
  * console.log(disabledBy === undefined ? 'tracing: on' : `tracing: off (${disabledBy})`);
  * ```
  */
-export type OtelDisabledBy = 'OTEL_SDK_DISABLED' | 'MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED' | 'disabled option';
+export type OtelDisabledBy = 'OTEL_SDK_DISABLED' | 'MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED' | 'disabled option' | 'OTEL_CONFIG_FILE';
 
 /**
  * Options of {@link setupOtel}. Each one overrides the environment variable named in its description;

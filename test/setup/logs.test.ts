@@ -13,7 +13,7 @@ import { captureDiag, exportedLogRecords, exportingTo, globalTracingRecords, wai
 
 function enabledPlan(env: Environment): EnabledPlan {
   const plan = planSetup(env);
-  if (!plan.enabled) throw new Error('expected an enabled plan');
+  if (!plan.enabled || 'configFile' in plan) throw new Error('expected an enabled plan from the environment');
   return plan;
 }
 

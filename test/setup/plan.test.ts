@@ -11,6 +11,7 @@ import type { SetupOtelOptions } from '../../src/setup/types';
 function enabledPlan(env: Environment, options?: SetupOtelOptions): EnabledPlan {
   const plan = planSetup(env, options);
   if (!plan.enabled) throw new Error(`expected an enabled plan, got one disabled by ${plan.disabledBy}`);
+  if ('configFile' in plan) throw new Error('expected a plan from the environment, got one from OTEL_CONFIG_FILE');
   return plan;
 }
 
