@@ -28,6 +28,7 @@ let current: OtelHandle | undefined;
  * |---|---|---|---|
  * | `OTEL_SDK_DISABLED` | `true` (any case): register nothing, return a disabled handle | `false` | setupOtel |
  * | `MLOPS_RUNTIME_PARAM_OTEL_SDK_DISABLED` | DRUM's runtime parameter, `{"type":"boolean","payload":true}`: as `OTEL_SDK_DISABLED=true` | | setupOtel |
+ * | `OTEL_CONFIG_FILE` | a declarative configuration file (YAML, `file_format` `1.0` or `1.1`, `${VAR}` substituted): the whole configuration, read by sdk-node's `startNodeSdk()`; no variable below is read (the two above still disable first); its `disabled: true` gives a disabled handle; one that cannot be read, parsed or created from is warned about and the variables below are used | | setupOtel, sdk-node |
  * | `OTEL_LOG_LEVEL` | level of the console `diag` logger installed first (warnings and export failures go there) | `warn` | setupOtel |
  * | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated), or `none` | `b3multi,tracecontext,baggage` | setupOtel |
  * | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER` | `otlp`, `console` (comma-separated), or `none`; a setting naming no known exporter is warned about and `otlp` used | `otlp` when an endpoint is set, else none | setupOtel |
@@ -55,13 +56,17 @@ let current: OtelHandle | undefined;
  * `MeterProvider`: one without a reader would record nothing, yet every measurement made for it
  * would be paid; the API's no-op meter costs nothing, and a meter provider the application registered itself
  * stays in place. Metrics are cumulative unless
- * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` asks for delta. Calling `setupOtel` again returns the same handle,
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` asks for delta. With `OTEL_CONFIG_FILE` the file decides
+ * everything (which providers exist, the resource, the sampler, the propagators, the `diag` log level), so the
+ * options it configures (all but `disabled` and `shutdownTimeoutMillis`) throw; the handle holds the providers
+ * the SDK registered, and its `shutdown()` unregisters them as usual. Calling `setupOtel` again returns the same handle,
  * until its `shutdown()` has run. Instrumentation that obtained its tracer from the global provider before a
  * `shutdown()` keeps using the provider that was shut down.
  *
  * @param options - See {@link SetupOtelOptions}.
  * @returns The handle whose `shutdown()` a server calls on SIGTERM/SIGINT, after closing its listener.
- * @throws Error naming the option and its value when an option is invalid, and when another tracer provider
+ * @throws Error naming the option and its value when an option is invalid, or naming the option and
+ *   `OTEL_CONFIG_FILE` when an option the file configures is given with it, and when another tracer provider
  *   (or, when metrics or log records are exported, meter or logger provider) is already registered globally. Nothing is registered then.
  * @category Setup
  * @example

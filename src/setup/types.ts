@@ -53,7 +53,8 @@ export type OtelDisabledBy = 'OTEL_SDK_DISABLED' | 'MLOPS_RUNTIME_PARAM_OTEL_SDK
 
 /**
  * Options of {@link setupOtel}. Each one overrides the environment variable named in its description;
- * what is left out is taken from the environment, then from the defaults.
+ * what is left out is taken from the environment, then from the defaults. With `OTEL_CONFIG_FILE` set, the
+ * file is the configuration: only `disabled` and `shutdownTimeoutMillis` may be given (any other throws).
  *
  * @category Setup
  * @example
@@ -143,16 +144,19 @@ export interface OtelHandle {
   readonly enabled: boolean;
   /** What disabled the setup (nothing was registered then), or `undefined` when enabled. */
   readonly disabledBy: OtelDisabledBy | undefined;
-  /** The globally registered tracer provider, or `undefined` when disabled. */
+  /**
+   * The globally registered tracer provider, or `undefined` when disabled or when the `OTEL_CONFIG_FILE` file
+   * configures no `tracer_provider`.
+   */
   readonly tracerProvider: TracerProvider | undefined;
   /**
    * The globally registered meter provider, or `undefined` when disabled or when no metrics are exported (no
-   * `OTEL_METRICS_EXPORTER`, endpoint or `metricReader`): setupOtel registers none then.
+   * `OTEL_METRICS_EXPORTER`, endpoint or `metricReader`; no `meter_provider` in the `OTEL_CONFIG_FILE` file): setupOtel registers none then.
    */
   readonly meterProvider: MeterProvider | undefined;
   /**
    * The globally registered logger provider, or `undefined` when disabled or when no log records are exported
-   * (no `OTEL_LOGS_EXPORTER`, endpoint or `logRecordProcessor`): setupOtel registers none then.
+   * (no `OTEL_LOGS_EXPORTER`, endpoint or `logRecordProcessor`; no `logger_provider` in the `OTEL_CONFIG_FILE` file): setupOtel registers none then.
    */
   readonly loggerProvider: LoggerProvider | undefined;
   /**
