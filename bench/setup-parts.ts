@@ -1,0 +1,215 @@
+/**
+ * What each piece `setupOtel()` registers adds to drum-otel's request path when no span is recorded
+ * (`OTEL_TRACES_SAMPLER=always_off`), measured in one process: `npm run build:all && node
+ * build/bench/setup-parts.js` (BENCH_NODES as for the bench; PARTS_BLOCKS blocks per variant).
+ *
+ * One request through drum-otel's middleware and action override, as parts.js drives it (no Express, no
+ * sockets), under globals switched block by block, the variants taking turns: the API's no-ops (what
+ * `sdk-disabled` runs), then cumulatively the AsyncLocalStorage context manager, the B3 + W3C propagators,
+ * the SDK's tracer provider with `always_off`, and the `diag` console logger: `shipped-off`. Beside them, the
+ * same with one piece swapped (W3C propagators only, no diag logger), every request sampled, and the SDK's
+ * own `startSpan` of a span that is not recorded, with drum-otel's attributes and without.
+ */
+import { fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import {
+  context,
+  diag,
+  DiagConsoleLogger,
+  DiagLogLevel,
+  propagation,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type TextMapPropagator,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TracerProvider as SdkTracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
+import { getMetadataArgsStorage, JsonController, Post } from 'routing-controllers';
+import * as drumOtel from 'drum-otel';
+import { PooledIdGenerator } from '../src/setup/id-generator';
+import { benchNodes } from './node-binaries';
+import { median } from './stats';
+
+type Operation = () => void;
+type Middleware = (request: unknown, response: unknown, next: () => void) => void;
+type Override = (actionMetadata: unknown, action: unknown, params: unknown[]) => unknown;
+
+const BLOCK_MS = 10;
+const BLOCKS = Number(process.env.PARTS_BLOCKS ?? 100);
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** A variant: the globals it runs under (set before each of its blocks) and the operation. */
+interface Variant {
+  readonly globals: () => void;
+  readonly operation: Operation;
+}
+
+/** Median CPU ns per call of each variant, the variants taking turns block by block, each under its own globals. */
+function interleaved(variants: Readonly<Record<string, Variant>>): Record<string, number> {
+  const names = Object.keys(variants);
+  const counts = names.map((name) => {
+    const { globals, operation } = variants[name]!;
+    globals();
+    let count = 1;
+    for (;;) {
+      const started = cpuMicros();
+      for (let i = 0; i < count; i++) operation();
+      if ((cpuMicros() - started) / 1000 >= BLOCK_MS) return count;
+      count *= 2;
+    }
+  });
+  const samples = names.map((): number[] => []);
+  for (let block = 0; block < BLOCKS; block++) {
+    names.forEach((name, index) => {
+      const { globals, operation } = variants[name]!;
+      globals();
+      const count = counts[index]!;
+      const started = cpuMicros();
+      for (let i = 0; i < count; i++) operation();
+      samples[index]!.push(((cpuMicros() - started) * 1000) / count);
+    });
+  }
+  return Object.fromEntries(names.map((name, index) => [name, median(samples[index]!)]));
+}
+
+const HEADERS: Record<string, string> = {
+  host: '127.0.0.1:8080',
+  'user-agent': 'python-requests/2.32.3',
+  'accept-encoding': 'gzip, deflate',
+  accept: '*/*',
+  connection: 'keep-alive',
+  'content-type': 'text/csv',
+  'content-length': '280',
+};
+
+class FinishedResponse extends EventEmitter {
+  readonly headersSent = true;
+  readonly statusCode = 200;
+  readonly writableFinished = true;
+  readonly socket = null;
+}
+
+/** One request through drum-otel's middleware and action override, spans from `tracerProvider`. */
+function requestPath(tracerProvider: TracerProvider): Operation {
+  @JsonController()
+  class SetupPartsController {
+    @Post('/predict/')
+    predict(): number {
+      return 1;
+    }
+  }
+  drumOtel.instrumentControllers([SetupPartsController], { tracerProvider, metrics: false });
+  const storage = getMetadataArgsStorage();
+  const middleware = storage.uses.find((use) => use.target === SetupPartsController)!.middleware as Middleware;
+  const override = storage.actions.find((action) => action.target === SetupPartsController)!.methodOverride as Override;
+  const request = { method: 'POST', url: '/predict/', originalUrl: '/predict/', headers: HEADERS, route: { path: '/predict/', methods: { post: true } } };
+  const actionMetadata = { target: SetupPartsController, method: 'predict', callMethod: () => 1 };
+  return () => {
+    const response = new FinishedResponse();
+    middleware(request, response, () => override(actionMetadata, { request, response }, []));
+    response.emit('close');
+  };
+}
+
+const contextManager = new AsyncLocalStorageContextManager();
+const shippedPropagator: TextMapPropagator = new CompositePropagator({
+  propagators: [new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+});
+const w3cPropagator: TextMapPropagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+const diagLogger = new DiagConsoleLogger();
+
+interface Globals {
+  readonly contextManager?: boolean;
+  readonly propagator?: TextMapPropagator;
+  readonly diag?: boolean;
+}
+
+function globalsOf(wanted: Globals): () => void {
+  return () => {
+    context.disable();
+    propagation.disable();
+    diag.disable();
+    if (wanted.contextManager) context.setGlobalContextManager(contextManager);
+    if (wanted.propagator) propagation.setGlobalPropagator(wanted.propagator);
+    if (wanted.diag) diag.setLogger(diagLogger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  };
+}
+
+const sdkProvider = (sampler: Sampler): SdkTracerProvider => new SdkTracerProvider({ sampler, idGenerator: new PooledIdGenerator() });
+
+/** drum-otel's request path under setupOtel's pieces added one by one, and swapped. */
+function requestPathTable(): Record<string, number> {
+  const noop = new ProxyTracerProvider();
+  const off = sdkProvider(new AlwaysOffSampler());
+  const on = sdkProvider(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
+  const shipped: Globals = { contextManager: true, propagator: shippedPropagator, diag: true };
+  return interleaved({
+    '1 API no-ops (sdk-disabled)': { globals: globalsOf({}), operation: requestPath(noop) },
+    '2 + AsyncLocalStorage context manager': { globals: globalsOf({ contextManager: true }), operation: requestPath(noop) },
+    '3 + B3 + W3C propagators': { globals: globalsOf({ contextManager: true, propagator: shippedPropagator }), operation: requestPath(noop) },
+    '4 + SDK provider, always_off': {
+      globals: globalsOf({ contextManager: true, propagator: shippedPropagator }),
+      operation: requestPath(off),
+    },
+    '5 + diag logger, warn (shipped-off)': { globals: globalsOf(shipped), operation: requestPath(off) },
+    'shipped-off, W3C propagators only': { globals: globalsOf({ ...shipped, propagator: w3cPropagator }), operation: requestPath(off) },
+    'shipped-off, no context manager': { globals: globalsOf({ ...shipped, contextManager: false }), operation: requestPath(off) },
+    'shipped (every request sampled, no processor)': { globals: globalsOf(shipped), operation: requestPath(on) },
+  });
+}
+
+/** The SDK's own work for a span it does not record: `startSpan` with drum-otel's attributes and without. */
+function startSpanTable(): Record<string, number> {
+  const tracer = sdkProvider(new AlwaysOffSampler()).getTracer('setup-parts');
+  const attributes = {
+    'http.request.method': 'POST',
+    'url.path': '/predict/',
+    'url.scheme': 'http',
+    'server.address': '127.0.0.1',
+    'server.port': 8080,
+    'network.protocol.version': '1.1',
+    'user_agent.original': 'python-requests/2.32.3',
+    'client.address': '127.0.0.1',
+    'http.route': '/predict/',
+    'drum.request.content_type': 'text/csv',
+  };
+  const globals = globalsOf({ contextManager: true, propagator: shippedPropagator, diag: true });
+  return interleaved({
+    'SDK startSpan, always_off, 10 attributes': { globals, operation: () => void tracer.startSpan('POST /predict/', { kind: SpanKind.SERVER, attributes }, ROOT_CONTEXT) },
+    'SDK startSpan, always_off, no attributes': { globals, operation: () => void tracer.startSpan('POST /predict/', { kind: SpanKind.SERVER }, ROOT_CONTEXT) },
+    'trace.setSpan + context.with (ALS)': {
+      globals,
+      operation: () => void context.with(trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '1'.repeat(16), traceFlags: 0 })), () => 0),
+    },
+  });
+}
+
+function print(title: string, table: Record<string, number>): void {
+  console.log(`\n${title}\n`);
+  for (const [name, ns] of Object.entries(table)) console.log(`${ns.toFixed(0).padStart(8)} ns  ${name}`);
+}
+
+function measure(): void {
+  print(`drum-otel's request path (CPU ns per request, median of ${BLOCKS} blocks)`, requestPathTable());
+  print('the SDK alone (CPU ns per call)', startSpanTable());
+}
+
+async function main(): Promise<void> {
+  for (const node of benchNodes((line) => console.log(line))) {
+    console.log(`\n## Node ${node.version}`);
+    const child = fork(__filename, [], { execPath: node.path, env: { ...process.env, SETUP_PARTS_CHILD: '1' }, stdio: 'inherit' });
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+if (process.env.SETUP_PARTS_CHILD === '1') measure();
+else void main();
