@@ -15,6 +15,8 @@ export const SETUP_PACKAGES: Readonly<Record<string, string>> = {
   '@opentelemetry/exporter-metrics-otlp-proto': '^0.301.2',
   '@opentelemetry/exporter-trace-otlp-http': '^0.301.2',
   '@opentelemetry/exporter-trace-otlp-proto': '^0.301.2',
+  '@opentelemetry/instrumentation-http': '^0.301.2',
+  '@opentelemetry/instrumentation-undici': '^0.34.0',
   '@opentelemetry/propagator-b3': '^3.1.1',
   '@opentelemetry/resources': '^3.1.1',
   '@opentelemetry/sdk-logs': '^3.1.1',
@@ -34,9 +36,13 @@ export const SETUP_NODE_RANGE = '>=22.15.0';
 
 /**
  * The one command that installs every package of {@link SETUP_PACKAGES}: `@opentelemetry/sdk-node` depends
- * on each of them, at the versions that work together.
+ * on each of them, at the versions that work together, but for the two instrumentations of outgoing requests
+ * (`@opentelemetry/instrumentation-http`, `@opentelemetry/instrumentation-undici`) that setupOtel registers so
+ * that the calls a traced action makes carry its trace. They are required, not loaded when present: an
+ * application installed without them would lose the backend's half of every trace without a word.
  */
-export const SETUP_INSTALL_COMMAND = 'npm install @opentelemetry/sdk-node';
+export const SETUP_INSTALL_COMMAND =
+  'npm install @opentelemetry/sdk-node @opentelemetry/instrumentation-http @opentelemetry/instrumentation-undici';
 
 /** What {@link assertSetupDependencies} looks at: the running Node.js and the installed packages. */
 export interface DependencyProbe {

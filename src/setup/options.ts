@@ -33,6 +33,7 @@ const OPTION_CHECKS: Readonly<Record<keyof SetupOtelOptions, OptionCheck>> = {
   ],
   logLevel: [isOneOf(LOG_LEVEL_NAMES), LOG_LEVEL_NAMES.join(', ')],
   shutdownTimeoutMillis: [(value) => typeof value === 'number' && value > 0, 'a positive number of milliseconds'],
+  outgoing: [(value) => typeof value === 'boolean', 'a boolean'],
 };
 
 function optionError(option: string, value: unknown, expected: string): Error {

@@ -6,6 +6,7 @@ import { installDiagnostics, uninstallDiagnostics } from './diag';
 import { assertNoProviderRegistered, registerGlobals, unregisterGlobals } from './globals';
 import { disabledHandle, enabledHandle } from './handle';
 import { createLoggerProvider, hasLogRecordProcessor } from './logs';
+import { registerOutgoing, unregisterOutgoing } from './outgoing';
 import { createMetricReaders, hasMetricReader } from './metrics';
 import { planSetup, type EnabledPlan, type SetupPlan } from './plan';
 import { createPropagator } from './propagator';
@@ -63,6 +64,11 @@ let current: OtelHandle | undefined;
  * until its `shutdown()` has run. Instrumentation that obtained its tracer from the global provider before a
  * `shutdown()` keeps using the provider that was shut down.
  *
+ * Requests the application makes with `fetch` or `node:http`/`node:https` get CLIENT spans and carry the trace
+ * to the services they call (OpenTelemetry's `@opentelemetry/instrumentation-undici` and
+ * `@opentelemetry/instrumentation-http`, its client side only, registered with the providers and unregistered
+ * by `shutdown()`), unless the `outgoing` option is `false`; `@NoTrace()` actions make none.
+ *
  * @param options - See {@link SetupOtelOptions}.
  * @returns The handle whose `shutdown()` a server calls on SIGTERM/SIGINT, after closing its listener.
  * @throws Error naming the option and its value when an option is invalid, or naming the option and
@@ -101,7 +107,9 @@ export function setupOtel(options: SetupOtelOptions = {}): OtelHandle {
     plan.warnings.forEach((warning) => diag.warn(warning));
     return (current = disabledHandle(plan.disabledBy, release));
   }
-  return (current = 'configFile' in plan ? startFromFile(plan, options) : start(plan));
+  current = 'configFile' in plan ? startFromFile(plan, options) : start(plan);
+  if (current.enabled && options.outgoing !== false) registerOutgoing();
+  return current;
 }
 
 /**
@@ -157,6 +165,7 @@ function release(handle: OtelHandle): void {
   if (current !== handle) return;
   current = undefined;
   if (!handle.enabled) return;
+  unregisterOutgoing();
   uninstallDiagnostics();
   unregisterGlobals(handle);
 }

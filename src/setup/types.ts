@@ -122,6 +122,14 @@ export interface SetupOtelOptions {
    * unreachable or hanging collector must not stop a process from exiting). Default: 5000.
    */
   shutdownTimeoutMillis?: number;
+  /**
+   * Whether requests the application makes with `fetch` (undici) or `node:http`/`node:https` get CLIENT spans
+   * and carry the trace (`traceparent`) to the service they call, through OpenTelemetry's
+   * `@opentelemetry/instrumentation-undici` and `@opentelemetry/instrumentation-http` (its client side only:
+   * incoming requests stay drum-otel's). Turn it off when the application registers those instrumentations
+   * itself, or two CLIENT spans would be made per request. Default: `true`.
+   */
+  outgoing?: boolean;
 }
 
 /**
