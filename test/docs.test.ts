@@ -1,22 +1,16 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import * as ts from 'typescript';
+import { apiDir, generateDocs, root, textOf, TRACED_PAGE } from './docs-render/reference';
 
 // Documentation that cannot rot: every ```ts block of the TSDoc comments in src/ and of README.md is
 // type-checked against the built package (dist/, as a consumer's `import ... from 'drum-otel'` sees it), and
-// the TypeDoc reference is generated and opened in headless Chromium.
+// the TypeDoc reference is generated without warnings. Its rendering in headless Chromium is
+// test/docs-render/render.test.ts (`npm run test:docs-render`, outside `npm test`: it needs the browser).
 
-const run = promisify(execFile);
-const root = join(__dirname, '..', '..');
 const examplesDir = join(root, 'build', 'doc-examples');
-const apiDir = join(root, 'docs', 'api');
 const packageTypes = join(root, 'dist', 'index.d.ts');
-const CHROMIUM = '/usr/bin/chromium';
 
 /** One ```ts block of the documentation, and where it came from. */
 interface DocBlock {
@@ -256,36 +250,10 @@ for (const block of blocks) {
 // ---------------------------------------------------------------------------------------------------------
 // The generated reference.
 
-let docsRun: Promise<{ stdout: string; stderr: string }> | undefined;
-
-/** `npm run docs`, once per test run. */
-function generateDocs(): Promise<{ stdout: string; stderr: string }> {
-  docsRun ??= run('npm', ['run', 'docs'], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
-  return docsRun;
-}
-
-/** A page's text as a reader sees it: tags, scripts and styles removed, entities decoded, spaces collapsed. */
-function textOf(html: string): string {
-  return html
-    .replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<wbr\s*\/?>/gi, '')
-    .replace(/<\/?(p|div|h[1-6]|li|ul|ol|dt|dd|tr|td|th|table|section|pre|br|summary|details)\b[^>]*>/gi, ' ')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&#x27;/g, "'")
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
-}
-
-const TRACED_SIGNATURE = 'Traced(options?: string | TracedOptions): ClassOrMethodDecorator';
 const CATEGORIES = ['Decorators', 'Bootstrap', 'Setup', 'Attributes', 'GenAI'];
 
 /** The page of each entry: `drum-otel` and `drum-otel/setup`, as their `@module` tags name them. */
 const ENTRY_PAGES = { 'drum-otel': 'drum-otel.html', 'drum-otel/setup': 'drum-otel_setup.html' } as const;
-const TRACED_PAGE = join('functions', 'drum-otel.Traced.html');
 
 /** An entry page's exports, one list per `<h2>` category (ids are the lower-case export names). */
 function categories(page: string): Map<string, string[]> {
@@ -318,73 +286,4 @@ test('npm run docs builds the reference without warnings: one page per entry, gr
   t.true(main.get('Attributes')?.includes('extractrequestheaders'));
   t.false([...main.values()].flat().includes('setupotel'), 'setupOtel is exported by the main entry');
   t.true(setup.get('Setup')?.includes('setupotel'), 'setupOtel is not in the Setup category of drum-otel/setup');
-});
-
-/** The DOM of a page after Chromium loaded it and ran its scripts. */
-async function renderedDom(page: string): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), 'drum-otel-chromium-'));
-  try {
-    const { stdout } = await run(
-      CHROMIUM,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profile}`,
-        // Lets the page's own timers run before the dump: TypeDoc's theme shows the body and fills the
-        // navigation from a script, which an immediate dump would not see.
-        '--virtual-time-budget=10000',
-        '--dump-dom',
-        pathToFileURL(page).href,
-      ],
-      { timeout: 45_000, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return stdout;
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-/** The `<h1>`/`<h2>` headings of README.md as rendered text (inline code and links reduced to their text). */
-function readmeHeadings(): string[] {
-  const path = join(root, 'README.md');
-  if (!existsSync(path)) return [];
-  const headings: string[] = [];
-  let inFence = false;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (FENCE_ANY.test(line)) inFence = !inFence;
-    else if (!inFence && /^#{1,2} /.test(line)) {
-      headings.push(line.replace(/^#+ /, '').replace(/`/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').trim());
-    }
-  }
-  return headings;
-}
-
-test('the reference renders in headless Chromium: the README landing page and the Traced signature', async (t) => {
-  t.true(existsSync(CHROMIUM), `${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run installs it)`);
-  await generateDocs();
-  const tracedPage = join(apiDir, TRACED_PAGE);
-  const [index, traced] = await Promise.all([renderedDom(join(apiDir, 'index.html')), renderedDom(tracedPage)]);
-
-  for (const [name, dom] of [['index.html', index], [TRACED_PAGE, traced]] as const) {
-    // The theme hides <body> until its script has run: a visible body means the page really rendered.
-    t.regex(dom, /<body(?![^>]*display:\s*none)[^>]*>/, `${name}: <body> is still hidden`);
-    // The navigation is filled in by a script from assets/navigation.js; the static file has none of it.
-    t.regex(dom, /id="tsd-nav-container"[\s\S]*href="[^"]*functions\/drum-otel\.Traced\.html"/, `${name}: no navigation link to Traced`);
-  }
-  t.notRegex(readFileSync(tracedPage, 'utf8'), /functions\/drum-otel\.Traced\.html/, 'the static page already had the navigation');
-
-  const tracedText = textOf(traced);
-  t.true(tracedText.includes(TRACED_SIGNATURE), `${TRACED_PAGE} lacks "${TRACED_SIGNATURE}":\n${tracedText.slice(0, 2000)}`);
-  t.true(tracedText.includes("@Traced({ name: 'drum.invocations'"), `${TRACED_PAGE} lacks its example`);
-
-  // README.md is the landing page.
-  const indexText = textOf(index);
-  const headings = readmeHeadings();
-  t.true(headings.length > 0, 'README.md has no headings');
-  for (const heading of headings) t.true(indexText.includes(heading), `index.html lacks the README heading "${heading}"`);
 });
