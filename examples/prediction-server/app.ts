@@ -6,6 +6,8 @@ import { instrumentControllers } from 'drum-otel';
 import { defineChatControllers } from './chat/controllers';
 import type { ChatOptions } from './chat/completions';
 import { defineControllers } from './controllers';
+import { defineDirectAccessControllers } from './direct-access/controllers';
+import type { DirectAccessSettings } from './direct-access/settings';
 import { methodNotAllowed } from './method-not-allowed';
 import { IrisModel, checkWeights } from './model';
 import weights from './iris-model.json';
@@ -22,6 +24,8 @@ export interface PredictionAppOptions {
   readonly model?: IrisModel;
   /** The chat routes' token delay and generation reports. */
   readonly chat?: ChatOptions;
+  /** The direct-access routes' backend (DIRECT_ACCESS_URL) and timeout. Default: no backend (DRUM's 400). */
+  readonly directAccess?: DirectAccessSettings;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -46,6 +50,7 @@ export function createPredictionApp(options: PredictionAppOptions = {}): Express
   const controllers = [
     ...defineControllers({ model, maxBodyBytes, version: packageVersion(), chat: true }),
     ...defineChatControllers({ ...options.chat, model, maxBodyBytes }),
+    ...defineDirectAccessControllers({ backend: undefined, timeoutMs: 3_600_000, ...options.directAccess, urlPrefix }),
   ];
   const app = express();
   app.disable('x-powered-by');

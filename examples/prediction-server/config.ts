@@ -1,3 +1,5 @@
+import { readDirectAccessSettings, type DirectAccessSettings } from './direct-access/settings';
+
 /** The server's settings, from DRUM's environment variables. */
 export interface ServerConfig {
   /** PORT: 0 picks a free port. Default 8080. */
@@ -12,6 +14,8 @@ export interface ServerConfig {
   readonly tracing: boolean;
   /** CHAT_TOKEN_DELAY_MS: milliseconds before each token of a chat answer. Default 20. */
   readonly chatTokenDelayMs: number;
+  /** DIRECT_ACCESS_URL and MLOPS_RUNTIME_PARAM_NIM_DIRECT_ACCESS_REQUEST_TIMEOUT: the direct-access routes' backend. */
+  readonly directAccess: DirectAccessSettings;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -98,5 +102,6 @@ export function readServerConfig(env: Environment): ServerConfig {
     workers: integer(env, 'WORKERS', 1, 256, 1),
     tracing: readTracingSwitch(env),
     chatTokenDelayMs: integer(env, 'CHAT_TOKEN_DELAY_MS', 0, 60_000, 20),
+    directAccess: readDirectAccessSettings(env),
   };
 }

@@ -39,6 +39,7 @@ async function serve(config: ServerConfig): Promise<void> {
     tracing: otel?.enabled === true,
     urlPrefix: config.urlPrefix,
     chat: { tokenDelayMs: config.chatTokenDelayMs },
+    directAccess: config.directAccess,
   });
   const server = createServer(app).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
