@@ -9,6 +9,7 @@ import { defineControllers } from './controllers';
 import { defineDirectAccessControllers } from './direct-access/controllers';
 import type { DirectAccessSettings } from './direct-access/settings';
 import { methodNotAllowed } from './method-not-allowed';
+import { logRejection } from './log';
 import { IrisModel, checkWeights } from './model';
 import weights from './iris-model.json';
 
@@ -71,6 +72,7 @@ export function createPredictionApp(options: PredictionAppOptions = {}): Express
 const notFound: RequestHandler = (request, response, next) => {
   // routing-controllers calls next() after an action has answered.
   if (response.headersSent) return next();
+  logRejection(request, 404, 'no route');
   response.status(404).json({ message: `ERROR: no route for ${request.method} ${request.path}` });
 };
 
@@ -88,13 +90,15 @@ function clientErrorMessage(error: HttpFailure): string {
 }
 
 /** DRUM's error answer: `{"message": "ERROR: ..."}` with the error's 4xx status, else 500 without details. */
-const errorAnswer: ErrorRequestHandler = (error, _request, response, _next) => {
+const errorAnswer: ErrorRequestHandler = (error, request, response, _next) => {
   if (response.headersSent) return;
   const status = clientErrorStatus(error);
   if (status === undefined) {
-    console.error('prediction server: unexpected error', error);
+    logRejection(request, 500, 'unexpected error', error);
     response.status(500).json({ message: 'ERROR: internal server error' });
     return;
   }
-  response.status(status).json({ message: `ERROR: ${clientErrorMessage(error as HttpFailure)}` });
+  const message = clientErrorMessage(error as HttpFailure);
+  logRejection(request, status, message);
+  response.status(status).json({ message: `ERROR: ${message}` });
 };

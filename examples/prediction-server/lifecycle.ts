@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setupOtel, type OtelHandle, type SetupOtelOptions } from 'drum-otel/setup';
+import { bridgeLogsToOpenTelemetry, log } from './log';
 import { SpanLineExporter } from './span-line-exporter';
 
 /** Variables that say where spans go; without any of them the examples print one line per span instead. */
@@ -20,7 +21,10 @@ export function exampleOtelOptions(env: NodeJS.ProcessEnv, defaults: SetupOtelOp
 
 /** Sets up OpenTelemetry for an example process, or returns `undefined` when ENABLE_OTEL turned tracing off. */
 export function startOtel(tracing: boolean, defaults?: SetupOtelOptions): OtelHandle | undefined {
-  return tracing ? setupOtel(exampleOtelOptions(process.env, defaults)) : undefined;
+  if (!tracing) return undefined;
+  const otel = setupOtel(exampleOtelOptions(process.env, defaults));
+  if (otel.enabled) bridgeLogsToOpenTelemetry();
+  return otel;
 }
 
 /** What the banner says of tracing: `on`, or `off (<what turned it off>)`. */
@@ -47,17 +51,20 @@ function closeServer(server: Server): Promise<void> {
  * On SIGTERM or SIGINT (or, in a cluster worker, when the primary goes away): stop listening, let in-flight
  * requests finish, flush the spans, exit 0. Repeated signals do not start a second stop.
  */
-export function stopOnSignals(server: Server, otel: OtelHandle | undefined): void {
+export function stopOnSignals(name: string, server: Server, otel: OtelHandle | undefined): void {
   let stopping = false;
-  const stop = async () => {
+  const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
+    log().info(`${name}: stopping (${why}): finishing the requests in flight`);
     await closeServer(server);
+    // Before the shutdown, which exports the last records with the last spans.
+    log().info(`${name}: stopped`);
     await otel?.shutdown();
     process.exit(0);
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop());
-  if (process.send !== undefined) process.on('disconnect', () => void stop());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
+  if (process.send !== undefined) process.on('disconnect', () => void stop('the primary went away'));
 }
 
 /** The port a listening server is bound to. */
@@ -67,6 +74,6 @@ export function boundPort(server: Server): number {
 
 /** Prints the error of a failed start and exits 1. */
 export function failStart(name: string, error: unknown): never {
-  console.error(`${name}: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  log().error(`${name}: cannot start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import { createPredictionApp } from './app';
 import { readServerConfig, type ServerConfig } from './config';
 import { boundPort, failStart, startOtel, stopOnSignals, tracingState } from './lifecycle';
+import { log } from './log';
 
 const NAME = 'prediction server';
 /** How long the primary waits for its workers to flush and exit after a stop signal. */
@@ -26,7 +27,7 @@ function announce(config: ServerConfig, port: number, tracing: string): void {
     `tracing: ${tracing}`,
     ...(config.urlPrefix ? [`prefix: ${config.urlPrefix}`] : []),
   ];
-  console.log(`${NAME} listening on http://localhost:${port}${config.urlPrefix}/ (${details.join(', ')})`);
+  log().info(`${NAME} listening on http://localhost:${port}${config.urlPrefix}/ (${details.join(', ')})`);
 }
 
 /** One serving process: the only one, or a cluster worker (which sets up OpenTelemetry after the fork). */
@@ -43,7 +44,7 @@ async function serve(config: ServerConfig): Promise<void> {
   });
   const server = createServer(app).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
-  stopOnSignals(server, otel);
+  stopOnSignals(NAME, server, otel);
   if (cluster.isPrimary) announce(config, boundPort(server), tracing);
 }
 
@@ -78,12 +79,12 @@ function supervise(config: ServerConfig): void {
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     if (!listening.has(worker)) {
-      console.error(`${NAME}: worker ${worker.process.pid} failed to start (exit ${signal ?? code}); stopping`);
+      log().error(`${NAME}: worker ${worker.process.pid} failed to start (exit ${signal ?? code}); stopping`);
       stopAll(1);
       return;
     }
     listening.delete(worker);
-    console.error(`${NAME}: worker ${worker.process.pid} died (exit ${signal ?? code}); starting another`);
+    log().error(`${NAME}: worker ${worker.process.pid} died (exit ${signal ?? code}); starting another`);
     cluster.fork();
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stopAll(0));

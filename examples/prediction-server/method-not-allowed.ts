@@ -1,4 +1,5 @@
 import type { Express, RequestHandler } from 'express';
+import { logRejection } from './log';
 
 /** What this middleware reads of an Express 4 router layer: its path pattern and, for a route, its methods. */
 interface RouterLayer {
@@ -31,6 +32,7 @@ export function methodNotAllowed(app: Express): RequestHandler {
     const allowed = allowedMethods(app, request.path);
     if (allowed.length === 0) return next();
     response.setHeader('Allow', allowed.join(', '));
+    logRejection(request, 405, `use ${allowed.join(' or ')}`);
     response.status(405).json({ message: `ERROR: ${request.method} is not allowed on ${request.path}; use ${allowed.join(' or ')}` });
   };
 }

@@ -19,6 +19,7 @@ import { Controller, Get, JsonController, Post, Req, Res, UseBefore, useExpressS
 import { instrumentControllers, NoTrace, Traced } from 'drum-otel';
 import { readPort, readTracingSwitch } from '../prediction-server/config';
 import { boundPort, failStart, startOtel, stopOnSignals } from '../prediction-server/lifecycle';
+import { log } from '../prediction-server/log';
 
 const NAME = 'gateway';
 const tracer = trace.getTracer('drum-gateway');
@@ -107,8 +108,8 @@ async function main(): Promise<void> {
   const otel = startOtel(tracing, process.env.OTEL_SERVICE_NAME ? {} : { serviceName: 'drum-gateway' });
   const server = createServer(createGatewayApp(predictionUrl, tracing)).listen(port);
   await once(server, 'listening');
-  stopOnSignals(server, otel);
-  console.log(`${NAME} listening on http://localhost:${boundPort(server)}/, forwarding to ${predictionUrl.href}`);
+  stopOnSignals(NAME, server, otel);
+  log().info(`${NAME} listening on http://localhost:${boundPort(server)}/, forwarding to ${predictionUrl.href}`);
 }
 
 if (require.main === module) main().catch((error: unknown) => failStart(NAME, error));

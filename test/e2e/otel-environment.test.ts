@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { exportsByPath, withReceiver, type OtlpReceiver } from './otlp-receiver';
+import { exportsByPath, signalsExported, withReceiver, type OtlpReceiver } from './otlp-receiver';
 import { postCsv, PREDICTION_SERVER, startProcess, type ServerProcess } from './server-process';
 
 // The example server under OpenTelemetry variables that are wrong or that turn it off: it always starts,
@@ -78,8 +78,10 @@ test.serial('OTEL_EXPORTER_OTLP_COMPRESSION=gzp with an endpoint: the exporters 
     t.is((await postCsv(server, '/predict/', TRACEPARENT)).status, 200);
     await stopCleanly(t, server);
     t.is(server.stderr(), "Configuration: OTEL_EXPORTER_OTLP_COMPRESSION is invalid, expected 'none' or 'gzip' (actual: 'gzp')\n");
-    // Both signals' exporters read the variable: traces and the metrics recorded for the request, uncompressed.
-    t.deepEqual(exportsByPath(receiver).map((received) => [received.path, received.headers['content-encoding']]), [
+    // Every signal's exporter reads the variable: the server's log lines, the metrics recorded for the request and
+    // its trace, uncompressed.
+    t.deepEqual(signalsExported(receiver, (received) => received.headers['content-encoding']), [
+      ['/v1/logs', undefined],
       ['/v1/metrics', undefined],
       ['/v1/traces', undefined],
     ]);
@@ -104,17 +106,20 @@ test.serial('wrong OTEL variables that once stopped the server: it starts, one w
       'setupOtel: OTEL_EXPORTER_OTLP_PROTOCOL="grpc" is invalid; expected http/protobuf or http/json (drum-otel does not export over gRPC); using http/protobuf',
       '',
     ]);
-    const exported = exportsByPath(receiver);
-    t.deepEqual(exported.map((received) => [received.path, received.contentType]), [
+    t.deepEqual(signalsExported(receiver, (received) => received.contentType), [
+      ['/v1/logs', 'application/x-protobuf'],
       ['/v1/metrics', 'application/x-protobuf'],
       ['/v1/traces', 'application/x-protobuf'],
     ]);
-    t.true(exported[1].body.includes(Buffer.from(TRACE_ID, 'hex')));
+    const traces = exportsByPath(receiver).find((received) => received.path === '/v1/traces')!;
+    t.true(traces.body.includes(Buffer.from(TRACE_ID, 'hex')));
   });
 });
 
 test.serial('an endpoint without http://: one warning line at start, and each failed export says why', async (t) => {
-  const server = await startProcess(t, PREDICTION_SERVER, { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
+  // Log records off: each failed batch of them would add a line whenever its export happens to run.
+  const env = { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_LOGS_EXPORTER: 'none' };
+  const server = await startProcess(t, PREDICTION_SERVER, env);
   t.is((await postCsv(server, '/predict/')).status, 200);
   await stopCleanly(t, server);
   // The warning comes first; the two signals' last exports fail in either order.

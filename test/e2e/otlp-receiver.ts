@@ -151,3 +151,12 @@ export async function refusingEndpoint(): Promise<string> {
 export function exportsByPath(receiver: OtlpReceiver): ReceivedExport[] {
   return [...receiver.exports].sort((a, b) => a.path.localeCompare(b.path));
 }
+
+/**
+ * Each distinct `[path, what]` of the exports, ordered by path: what each signal arrived as, however many
+ * exports it took (log records written at start-up may leave in a batch of their own before the shutdown's).
+ */
+export function signalsExported(receiver: OtlpReceiver, what: (received: ReceivedExport) => unknown): [string, unknown][] {
+  const seen = new Map(exportsByPath(receiver).map((received) => [`${received.path} ${String(what(received))}`, [received.path, what(received)]]));
+  return [...seen.values()] as [string, unknown][];
+}

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { exportsByPath, withReceiver, type ExportedSpan, type OtlpReceiver } from './otlp-receiver';
+import { exportsByPath, signalsExported, withReceiver, type ExportedSpan, type OtlpReceiver } from './otlp-receiver';
 import { IRIS_CSV, postCsv, PREDICTION_SERVER, send, startProcess, type ServerProcess } from './server-process';
 
 // The example server as `npm start` runs it, exporting OTLP/HTTP to a receiver on loopback.
@@ -88,7 +88,9 @@ test('http/json: names, kinds, parents from traceparent and B3, consumer headers
     t.true(spans.every((span) => span.kind === SERVER_KIND));
     t.true(spans.every((span) => span.resource[ATTR_SERVICE_NAME] === 'drum'));
     t.true(spans.every((span) => span.resource['deployment.environment.name'] === 'e2e'));
-    t.deepEqual(exportsByPath(receiver).map((received) => [received.path, received.contentType]), [
+    // The server's own log lines are exported too (OTEL_LOGS_EXPORTER defaults to otlp with an endpoint).
+    t.deepEqual(signalsExported(receiver, (received) => received.contentType), [
+      ['/v1/logs', 'application/json'],
       ['/v1/metrics', 'application/json'],
       ['/v1/traces', 'application/json'],
     ]);
@@ -135,9 +137,12 @@ test('default http/protobuf: arrives at /v1/traces as application/x-protobuf car
     t.is((await postCsv(server, '/predict/', { traceparent: `00-${TRACEPARENT_TRACE}-${TRACEPARENT_SPAN}-01` })).status, 200);
     t.is((await postCsv(server, '/transform/')).status, 200);
     await stopCleanly(t, server);
-    t.deepEqual(exportsByPath(receiver).map((received) => received.path), ['/v1/metrics', '/v1/traces']);
-    const received = exportsByPath(receiver)[1];
-    t.is(received.contentType, 'application/x-protobuf');
+    t.deepEqual(signalsExported(receiver, (received) => received.contentType), [
+      ['/v1/logs', 'application/x-protobuf'],
+      ['/v1/metrics', 'application/x-protobuf'],
+      ['/v1/traces', 'application/x-protobuf'],
+    ]);
+    const received = exportsByPath(receiver).find((exported) => exported.path === '/v1/traces')!;
     for (const text of ['drum.invocations', 'drum.transform', 'service.name', 'http.route', '/predict/', '/transform/']) {
       t.true(received.body.includes(Buffer.from(text)), `the export carries ${text}`);
     }

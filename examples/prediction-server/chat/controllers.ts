@@ -4,6 +4,7 @@ import { Controller, Get, JsonController, Post, Req, Res, UseBefore } from 'rout
 import { NoTrace, Traced } from 'drum-otel';
 import type { IrisModel } from '../model';
 import { CHAT_MODELS, MODELS_CREATED } from './assistant';
+import { logRejection } from '../log';
 import { ChatCompletions, type ChatOptions } from './completions';
 import { openAiError, parseChatRequest, type OpenAiError } from './wire';
 
@@ -14,6 +15,7 @@ export interface ChatDependencies extends ChatOptions {
 }
 
 function send(response: Response, failure: OpenAiError): void {
+  logRejection(response.req, failure.status, failure.body.error.message);
   response.status(failure.status).json(failure.body);
 }
 
