@@ -57,9 +57,12 @@ function createInstrumentations(): readonly [HttpInstrumentation, UndiciInstrume
     new HttpInstrumentation({
       // Incoming requests are drum-otel's: its SERVER span is the request's, with no second one beside it.
       disableIncomingRequestInstrumentation: true,
+      // Only calls made inside a span: a call outside any request (at start-up) would be a trace of its own,
+      // and a client's own traceparent outside a span is left as it is.
+      requireParentforOutgoingSpans: true,
       startOutgoingSpanHook: httpUrlAttributes,
     }),
-    new UndiciInstrumentation({ startSpanHook: undiciUrlAttributes }),
+    new UndiciInstrumentation({ requireParentforSpans: true, startSpanHook: undiciUrlAttributes }),
   ];
 }
 
@@ -68,7 +71,8 @@ function createInstrumentations(): readonly [HttpInstrumentation, UndiciInstrume
  * (`fetch`) and `@opentelemetry/instrumentation-http` (`node:http` and `node:https` CLIENT requests only; its
  * SERVER side stays off), on the global tracer and meter providers: each request made inside a span gets a
  * CLIENT span, child of that span, with the stable HTTP client attributes (`url.full` without credentials or
- * sensitive query values), and the global propagator's headers (`traceparent`) injected. Inside a
+ * sensitive query values), and the global propagator's headers (`traceparent`) injected; a request made
+ * outside any span gets neither (its own `traceparent`, if any, is sent as it is). Inside a
  * `@NoTrace()` action, where drum-otel suppresses tracing, no span is made and no header injected. Called by
  * {@link setupOtel} unless its `outgoing` option is `false`; does nothing when already registered.
  */
