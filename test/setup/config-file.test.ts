@@ -12,7 +12,8 @@ import { planSetup } from '../../src/setup/plan';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { SetupOtelOptions } from '../../src/setup/types';
 import { startReceiver, type OtlpReceiver } from '../e2e/otlp-receiver';
-import { captureDiag, exportedLogRecords, globalTracingRecords, withEnv } from './support';
+import { exportedLogRecords, globalTracingRecords, withEnv } from './support';
+import { captureDiag } from '../helpers/tracing';
 
 // OTEL_CONFIG_FILE: real YAML files, the real SDK (sdk-node's startNodeSdk) and a loopback OTLP receiver.
 // Serial where it owns the globals.

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { errorText, StartupLogger } from '../../src/setup/diag';
-import type { DiagRecord } from './support';
+import type { DiagRecord } from '../helpers/tracing';
 
 test('StartupLogger passes each warning on once until started, then every one; other levels always', (t) => {
   const records: DiagRecord[] = [];

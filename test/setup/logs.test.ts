@@ -6,7 +6,8 @@ import type { Environment } from '../../src/setup/environment';
 import { planSetup, type EnabledPlan } from '../../src/setup/plan';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { OtlpReceiver } from '../e2e/otlp-receiver';
-import { captureDiag, exportedLogRecords, exportingTo, globalTracingRecords, waitUntil, withEnv } from './support';
+import { exportedLogRecords, exportingTo, globalTracingRecords, waitUntil, withEnv } from './support';
+import { captureDiag } from '../helpers/tracing';
 
 // The third signal: a LoggerProvider registered beside the tracer provider only when log records are
 // exported (OTEL_LOGS_EXPORTER, an endpoint, or the logRecordProcessor option). Serial where it owns the globals.

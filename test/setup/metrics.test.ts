@@ -9,7 +9,9 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { ExportedMetric } from '../e2e/otlp-metrics';
-import { captureDiag, exportingTo, globalTracingRecords, meterProviderWithReader, withEnv } from './support';
+import { exportingTo, globalTracingRecords, withEnv } from './support';
+import { captureDiag } from '../helpers/tracing';
+import { meterProviderWithReader } from '../helpers/metrics';
 
 // The MeterProvider setupOtel registers beside the tracer provider. Serial: it owns the globals.
 

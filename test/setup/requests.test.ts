@@ -7,7 +7,8 @@ import { instrumentControllers } from '../../src';
 import { setupOtel } from '../../src/setup/setup-otel';
 import type { SetupOtelOptions } from '../../src/setup/types';
 import { startServer } from '../helpers/server';
-import { captureDiag, withEnv } from './support';
+import { withEnv } from './support';
+import { captureDiag } from '../helpers/tracing';
 
 // What OTEL_PROPAGATORS and OTEL_TRACES_SAMPLER do to real requests of an instrumented routing-controllers
 // server. Serial: each test sets up OpenTelemetry globally.

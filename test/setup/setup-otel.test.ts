@@ -5,7 +5,8 @@ import { InMemorySpanExporter, TracerProvider, type ReadableSpan, type SpanExpor
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { setupOtel } from '../../src/setup/setup-otel';
 import { plainBody, type OtlpReceiver } from '../e2e/otlp-receiver';
-import { captureDiag, exportingTo, globalTracingRecords, withEnv } from './support';
+import { exportingTo, globalTracingRecords, withEnv } from './support';
+import { captureDiag } from '../helpers/tracing';
 
 // setupOtel itself: global registration, one handle, flushing shutdown, and the variables the SDK beneath it
 // reads. Serial: it owns the globals. `logLevel: 'none'` keeps the test's captureDiag logger in place.

@@ -1,5 +1,4 @@
-import { diag, DiagLogLevel, trace, type DiagLogger } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { trace } from '@opentelemetry/api';
 import type { Environment } from '../../src/setup/environment';
 import { setupOtel } from '../../src/setup/setup-otel';
 import { plainAttributes, type KeyValue } from '../e2e/otlp-json';
@@ -49,43 +48,6 @@ export async function exportingTo(
     await receiver.close();
   }
   return receiver;
-}
-
-/** What OpenTelemetry's diag logger said, by level. */
-export interface DiagRecord {
-  level: 'error' | 'warn' | 'info' | 'debug' | 'verbose';
-  message: string;
-  args: unknown[];
-}
-
-/** Captures diag output (warn and above) for assertions; returns the live list. */
-export function captureDiag(): DiagRecord[] {
-  const records: DiagRecord[] = [];
-  const record = (level: DiagRecord['level']) => (message: string, ...args: unknown[]) => {
-    records.push({ level, message, args });
-  };
-  const logger: DiagLogger = { error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug'), verbose: record('verbose') };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  return records;
-}
-
-/** A pull reader: the test collects when it wants to look. */
-class CollectingReader extends MetricReader {
-  protected async onShutdown(): Promise<void> {}
-  protected async onForceFlush(): Promise<void> {}
-}
-
-/** A real SDK MeterProvider, as an application registers its own, whose metrics of one meter a test collects. */
-export function meterProviderWithReader(): { provider: MeterProvider; collect(scope: string): Promise<MetricData[]> } {
-  const reader = new CollectingReader();
-  const provider = new MeterProvider({ readers: [reader] });
-  return {
-    provider,
-    async collect(scope) {
-      const { resourceMetrics } = await reader.collect();
-      return resourceMetrics.scopeMetrics.filter((found) => found.scope.name === scope).flatMap((found) => found.metrics);
-    },
-  };
 }
 
 /** Waits until `done()` holds or `timeoutMs` passed, polling every few milliseconds. */
