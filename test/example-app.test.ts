@@ -296,10 +296,11 @@ test.serial('SpanLineExporter writes one line per span', async (t) => {
 });
 
 test('config: defaults, and each variable read', (t) => {
-  t.deepEqual(readServerConfig({}), { port: 8080, host: undefined, urlPrefix: '', workers: 1, tracing: true, chatTokenDelayMs: 20 });
+  const noBackend = { backend: undefined, timeoutMs: 3_600_000 };
+  t.deepEqual(readServerConfig({}), { port: 8080, host: undefined, urlPrefix: '', workers: 1, tracing: true, chatTokenDelayMs: 20, directAccess: noBackend });
   t.deepEqual(
     readServerConfig({ PORT: '0', HOST: '127.0.0.1', URL_PREFIX: '/drum/', WORKERS: '4', ENABLE_OTEL: 'False', CHAT_TOKEN_DELAY_MS: '0' }),
-    { port: 0, host: '127.0.0.1', urlPrefix: '/drum', workers: 4, tracing: false, chatTokenDelayMs: 0 },
+    { port: 0, host: '127.0.0.1', urlPrefix: '/drum', workers: 4, tracing: false, chatTokenDelayMs: 0, directAccess: noBackend },
   );
   t.throws(() => readServerConfig({ CHAT_TOKEN_DELAY_MS: '20ms' }), {
     message: 'CHAT_TOKEN_DELAY_MS="20ms" is invalid; expected a whole number from 0 to 60000',

@@ -24,8 +24,8 @@ function probe(changes: Record<string, string | undefined> = {}, nodeVersion = '
   return { nodeVersion, installedVersion: (name) => versions[name] };
 }
 
-test('the install line is the one package that brings every other', (t) => {
-  t.is(SETUP_INSTALL_COMMAND, 'npm install @opentelemetry/sdk-node');
+test('the install line: sdk-node, which brings every SDK package, and the two outgoing-call instrumentations', (t) => {
+  t.is(SETUP_INSTALL_COMMAND, 'npm install @opentelemetry/sdk-node @opentelemetry/instrumentation-http @opentelemetry/instrumentation-undici');
   t.is(SETUP_PACKAGES['@opentelemetry/sdk-trace'], '^3.1.1');
 });
 
@@ -56,7 +56,7 @@ test('missing packages: an Error naming each and the install line', (t) => {
   t.throws(() => assertSetupDependencies(probe({ '@opentelemetry/sdk-logs': undefined, '@opentelemetry/sdk-node': undefined })), {
     message:
       'drum-otel/setup needs the OpenTelemetry JS 3.x SDK packages it configures; not installed: @opentelemetry/sdk-logs, @opentelemetry/sdk-node. ' +
-      'Install them with:\n  npm install @opentelemetry/sdk-node',
+      'Install them with:\n  npm install @opentelemetry/sdk-node @opentelemetry/instrumentation-http @opentelemetry/instrumentation-undici',
   });
 });
 
@@ -66,7 +66,7 @@ test('2.x packages or an API before 1.10: an Error naming each package, the vers
     message:
       'drum-otel/setup configures the OpenTelemetry JS 3.x SDK; installed are other versions: @opentelemetry/api 1.9.0 (needs >=1.10.0 <2.0.0), ' +
       '@opentelemetry/core 2.12.0 (needs ^3.1.1), @opentelemetry/resources 2.0.1 (needs ^3.1.1), @opentelemetry/sdk-metrics 2.12.0 (needs ^3.1.1), ' +
-      '@opentelemetry/sdk-trace 2.12.0 (needs ^3.1.1). Install the 3.x line with:\n  npm install @opentelemetry/sdk-node',
+      '@opentelemetry/sdk-trace 2.12.0 (needs ^3.1.1). Install the 3.x line with:\n  npm install @opentelemetry/sdk-node @opentelemetry/instrumentation-http @opentelemetry/instrumentation-undici',
   });
   t.throws(() => assertSetupDependencies(probe({ '@opentelemetry/exporter-trace-otlp-http': '0.223.1' })), {
     message: /@opentelemetry\/exporter-trace-otlp-http 0\.223\.1 \(needs \^0\.301\.2\)/,

@@ -290,7 +290,7 @@ test('invalid options throw an Error naming the option, even when the environmen
   rejects(t, { exporter: { export() {} } }, 'setupOtel: option exporter is invalid (object [object Object]); expected a SpanExporter');
   rejects(t, { resourceAttributes: null }, 'setupOtel: option resourceAttributes is invalid (object null); expected an object of attributes');
   rejects(t, null, 'setupOtel: option options is invalid (object null); expected an object');
-  rejects(t, { servicename: 'iris' }, 'setupOtel: unknown option servicename; expected one of disabled, serviceName, resourceAttributes, exporter, spanProcessor, processor, metricReader, logRecordProcessor, propagators, logLevel, shutdownTimeoutMillis');
+  rejects(t, { servicename: 'iris' }, 'setupOtel: unknown option servicename; expected one of disabled, serviceName, resourceAttributes, exporter, spanProcessor, processor, metricReader, logRecordProcessor, propagators, logLevel, shutdownTimeoutMillis, outgoing');
   rejects(t, { metricReader: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE) }, 'setupOtel: option metricReader is invalid (object [object Object]); expected a MetricReader');
   rejects(t, { exporter: new InMemorySpanExporter(), spanProcessor }, 'setupOtel: option spanProcessor replaces exporter and processor; give either spanProcessor or those');
 });
