@@ -87,7 +87,7 @@ test.serial('with instrumentation-http on, its SERVER span gets the route and na
 
 test.serial('a @NoTrace() route still gets the http span, unnamed by drum-otel, but no drum span', async (t) => {
   t.is(await get('/api/health/'), 200);
-  const spans = await finishedSpans(exporter, 2, 300);
+  const spans = await finishedSpans(exporter, 2, 2000);
   t.deepEqual(spans.map((span) => [span.instrumentationScope.name, span.kind, span.name, span.attributes['http.route']]), [
     ['@opentelemetry/instrumentation-http', SpanKind.SERVER, 'GET', undefined],
   ]);
@@ -96,7 +96,7 @@ test.serial('a @NoTrace() route still gets the http span, unnamed by drum-otel, 
 test.serial('internalSpan: false: only the http SERVER span, with the route, its name, the DRUM attributes and the hooks', async (t) => {
   hookSpans.length = 0;
   t.is(await get('/api/lean/models/7', { 'x-datarobot-consumer-id': 'user-7' }), 200);
-  const spans = await finishedSpans(exporter, 2, 300);
+  const spans = await finishedSpans(exporter, 2, 2000);
   t.is(spans.length, 1);
   const [http] = spans;
   t.is(http.instrumentationScope.name, '@opentelemetry/instrumentation-http');

@@ -31,7 +31,7 @@ async function oneRequest(
   try {
     const response = await fetch(`${server.url}${path}`, init);
     const body = await response.text();
-    return { status: response.status, body, spans: await finishedSpans(exporter, 1, 300), port: Number(new URL(server.url).port) };
+    return { status: response.status, body, spans: await finishedSpans(exporter, 1, 2000), port: Number(new URL(server.url).port) };
   } finally {
     await server.close();
   }

@@ -54,7 +54,7 @@ test.serial('instrumenting a controller again with other options throws naming t
   const server = await startServer({ controllers: [TwiceController, NewController] });
   try {
     for (const path of ['/twice/', '/new/']) await (await fetch(`${server.url}${path}`)).arrayBuffer();
-    t.deepEqual((await finishedSpans(exporter, 1, 300)).map((span) => span.name), ['first.GET /twice/'], 'NewController was not instrumented either');
+    t.deepEqual((await finishedSpans(exporter, 1, 2000)).map((span) => span.name), ['first.GET /twice/'], 'NewController was not instrumented either');
   } finally {
     await server.close();
   }
