@@ -1,4 +1,5 @@
 import { readDirectAccessSettings, type DirectAccessSettings } from './direct-access/settings';
+import { invalid, runtimeParameter, value, type Environment } from './environment';
 
 /** The server's settings, from DRUM's environment variables. */
 export interface ServerConfig {
@@ -16,18 +17,6 @@ export interface ServerConfig {
   readonly chatTokenDelayMs: number;
   /** DIRECT_ACCESS_URL and MLOPS_RUNTIME_PARAM_NIM_DIRECT_ACCESS_REQUEST_TIMEOUT: the direct-access routes' backend. */
   readonly directAccess: DirectAccessSettings;
-}
-
-type Environment = Readonly<Record<string, string | undefined>>;
-
-/** A start-up error naming the variable and its value. */
-function invalid(variable: string, value: string, expected: string): Error {
-  return new Error(`${variable}=${JSON.stringify(value)} is invalid; expected ${expected}`);
-}
-
-function value(env: Environment, variable: string): string | undefined {
-  const raw = env[variable]?.trim();
-  return raw === undefined || raw === '' ? undefined : raw;
 }
 
 function integer(env: Environment, variable: string, minimum: number, maximum: number, fallback: number): number {
@@ -56,13 +45,7 @@ function runtimeParameterSwitch(env: Environment): boolean | undefined {
   const variable = 'MLOPS_RUNTIME_PARAM_ENABLE_OTEL';
   const raw = value(env, variable);
   if (raw === undefined) return undefined;
-  let parameter: unknown;
-  try {
-    parameter = JSON.parse(raw);
-  } catch {
-    parameter = undefined;
-  }
-  const { type, payload } = (parameter ?? {}) as { type?: unknown; payload?: unknown };
+  const { type, payload } = runtimeParameter(raw);
   if (type !== 'boolean' || typeof payload !== 'boolean') {
     throw invalid(variable, raw, 'JSON such as {"type":"boolean","payload":true}');
   }

@@ -1,3 +1,5 @@
+import { invalid, runtimeParameter, value, type Environment } from '../environment';
+
 /** Where the direct-access routes forward to, and how long they wait: from DRUM's environment variables. */
 export interface DirectAccessSettings {
   /**
@@ -18,17 +20,6 @@ export interface DirectAccessSettings {
 export const DEFAULT_DIRECT_ACCESS_TIMEOUT_SECONDS = 3600;
 
 const TIMEOUT_PARAMETER = 'MLOPS_RUNTIME_PARAM_NIM_DIRECT_ACCESS_REQUEST_TIMEOUT';
-
-type Environment = Readonly<Record<string, string | undefined>>;
-
-function invalid(variable: string, value: string, expected: string): Error {
-  return new Error(`${variable}=${JSON.stringify(value)} is invalid; expected ${expected}`);
-}
-
-function value(env: Environment, variable: string): string | undefined {
-  const raw = env[variable]?.trim();
-  return raw === undefined || raw === '' ? undefined : raw;
-}
 
 /** DIRECT_ACCESS_URL: an http(s) origin (a trailing `/` allowed), with no credentials, path, query or fragment. */
 export function readDirectAccessUrl(env: Environment): URL | undefined {
@@ -56,13 +47,7 @@ export function readDirectAccessUrl(env: Environment): URL | undefined {
 export function readDirectAccessTimeoutMs(env: Environment): number {
   const raw = value(env, TIMEOUT_PARAMETER);
   if (raw === undefined) return DEFAULT_DIRECT_ACCESS_TIMEOUT_SECONDS * 1000;
-  let parameter: unknown;
-  try {
-    parameter = JSON.parse(raw);
-  } catch {
-    parameter = undefined;
-  }
-  const { type, payload } = (parameter ?? {}) as { type?: unknown; payload?: unknown };
+  const { type, payload } = runtimeParameter(raw);
   // Node's timers hold at most 2^31-1 ms (about 24.8 days).
   if (type !== 'numeric' || typeof payload !== 'number' || !(payload > 0) || payload * 1000 > 2 ** 31 - 1) {
     throw invalid(TIMEOUT_PARAMETER, raw, 'JSON such as {"type":"numeric","payload":3600} (seconds, more than 0)');
