@@ -1,6 +1,6 @@
 import test from 'ava';
 import { withReceiver, type OtlpReceiver } from './otlp-receiver';
-import { IRIS_CSV, postCsv, PREDICTION_SERVER, send, startProcess } from './server-process';
+import { IRIS_CSV, postCsv, PREDICTION_SERVER, send, startProcess, type ServerProcess } from './server-process';
 import { exportedLogRecords, type ExportedLogRecord } from '../setup/support';
 
 // The example server's own log lines as OpenTelemetry log records: printed one line each, and exported over
@@ -20,6 +20,15 @@ function exportEnv(receiver: OtlpReceiver, logsExporter: string): Record<string,
   };
 }
 
+/** A prediction request the server rejects with 400, sent in the trace TRACE. */
+function sendRejected(server: ServerProcess, csv: string) {
+  return send(`${server.url}/predict/`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv', traceparent: `00-${TRACE}-${PARENT}-01` },
+    body: csv,
+  });
+}
+
 function recordWithBody(t: import('ava').ExecutionContext, records: readonly ExportedLogRecord[], pattern: RegExp): ExportedLogRecord {
   const matching = records.filter((record) => typeof record.body === 'string' && pattern.test(record.body));
   t.is(matching.length, 1, `records matching ${pattern}: ${JSON.stringify(records.map((record) => record.body))}`);
@@ -29,11 +38,7 @@ function recordWithBody(t: import('ava').ExecutionContext, records: readonly Exp
 test('OTEL_LOGS_EXPORTER=otlp: the start-up line and a rejected request arrive as records, the 400 in its request trace', async (t) => {
   await withReceiver(async (receiver) => {
     const server = await startProcess(t, PREDICTION_SERVER, exportEnv(receiver, 'otlp'));
-    const bad = await send(`${server.url}/predict/`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/csv', traceparent: `00-${TRACE}-${PARENT}-01` },
-      body: 'a,b\n1,2\n',
-    });
+    const bad = await sendRejected(server, 'a,b\n1,2\n');
     t.is(bad.status, 400);
     t.is((await postCsv(server, '/predict/')).status, 200);
     const exit = await server.stop('SIGTERM');
@@ -67,11 +72,7 @@ test('OTEL_LOGS_EXPORTER=otlp: the start-up line and a rejected request arrive a
 test('the printed lines: one per record, the rejection on stderr with its trace', async (t) => {
   await withReceiver(async (receiver) => {
     const server = await startProcess(t, PREDICTION_SERVER, exportEnv(receiver, 'none'));
-    const bad = await send(`${server.url}/predict/`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/csv', traceparent: `00-${TRACE}-${PARENT}-01` },
-      body: IRIS_CSV.replace('5.1', 'five'),
-    });
+    const bad = await sendRejected(server, IRIS_CSV.replace('5.1', 'five'));
     t.is(bad.status, 400);
     await server.stop('SIGTERM');
     t.regex(server.output(), /^prediction server listening on http:\/\/localhost:\d+\/ \(workers: 1, tracing: on\)\n/);
