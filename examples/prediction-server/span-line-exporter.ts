@@ -5,6 +5,7 @@ import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_ROUTE,
+  ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
 import { ATTR_GEN_AI_REQUEST_CONSUMER_ID, ATTR_GEN_AI_REQUEST_CONSUMER_TYPE } from 'drum-otel';
 
@@ -20,7 +21,8 @@ export function spanLine(span: ReadableSpan): string {
     span.name,
     SpanKind[span.kind],
     attributes[ATTR_HTTP_REQUEST_METHOD],
-    attributes[ATTR_HTTP_ROUTE],
+    // A SERVER span's route template; a CLIENT span's (already redacted) URL.
+    attributes[ATTR_HTTP_ROUTE] ?? attributes[ATTR_URL_FULL],
     attributes[ATTR_HTTP_RESPONSE_STATUS_CODE],
     `${hrTimeToMilliseconds(span.duration).toFixed(1)}ms`,
     span.status.code === SpanStatusCode.ERROR ? 'ERROR' : undefined,
