@@ -97,7 +97,7 @@ async function npmInstall(cwd: string, packages: readonly string[]): Promise<voi
     await run('npm', ['install', ...packages, '--prefer-offline', '--no-audit', '--no-fund', '--silent'], { cwd, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
-    throw new Error(`npm install ${packages.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`);
+    throw new Error(`npm install ${packages.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`, { cause: error });
   }
 }
 
@@ -199,7 +199,9 @@ test("drum-otel/setup's SDK packages are the application's to install, with the 
   }
   const words = SETUP_INSTALL_COMMAND.split(' ');
   t.deepEqual(words.slice(0, 2), ['npm', 'install']);
-  t.deepEqual(words.slice(2).map((word) => word.replace(/(?<=.)@.*$/, '')).sort(), [...names].sort());
+  // The line names packages setupOtel loads (sdk-node brings the others as its own dependencies).
+  t.true(words.length > 2);
+  for (const word of words.slice(2)) t.true(word.replace(/(?<=.)@.*$/, '') in SETUP_PACKAGES, word);
   t.true(readFileSync(join(root, 'README.md'), 'utf8').includes(`\n${SETUP_INSTALL_COMMAND}\n`), 'README lacks the install line');
 });
 
@@ -211,6 +213,11 @@ for (const line of ['3.x', '2.x'] as const) {
     const copies = await apiCopies(directory);
     t.is(copies.length, 1, copies.join(', '));
     t.regex(copies[0], LINES[line].api);
+    if (line === '2.x') {
+      // drum-otel/setup is 3.x only: on this line it refuses to load, naming why, while the main entry works.
+      const setup = await run(LINES[line].node(), ['-e', "try { require('drum-otel/setup') } catch (e) { console.log(e.message) }"], { cwd: directory });
+      t.regex(setup.stdout, /^drum-otel\/setup needs (Node\.js|the OpenTelemetry JS 3\.x)/);
+    }
   });
 
   test(`${line} application, zero-code setup (auto-instrumentations-node/register): instrumentation-http's SERVER span gets the route, drum-otel's span is its INTERNAL child`, async (t) => {
@@ -353,10 +360,12 @@ test('installed from a git URL into a 3.x application, the instrumentation alone
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     });
     t.deepEqual(report, { enabled: true, body: { served: true } });
+    // setupOtel instruments outgoing requests too: the fixture's own fetch may add a CLIENT span (whether it
+    // ended before shutdown() is up to undici), nothing else.
     const spans = await receiver.waitForSpans(1);
     t.deepEqual(
-      spans.map((span) => [span.name, span.attributes['http.route'], span.resource['service.name']]),
-      [['drum.invocations', '/predict/', 'setup-consumer']],
+      spans.filter((span) => span.kind !== 3).map((span) => [span.name, span.kind, span.attributes['http.route'], span.resource['service.name']]),
+      [['drum.invocations', 2, '/predict/', 'setup-consumer']],
     );
   } finally {
     await receiver.close();
