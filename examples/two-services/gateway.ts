@@ -1,17 +1,10 @@
 /**
- * A gateway in front of the prediction server: `POST /predict/` forwards the body with `fetch`, inside a CLIENT
- * span whose context travels in the request headers, so that one request yields one trace across both
- * processes. Settings: PORT (default 8081), PREDICTION_URL (the prediction server's base URL, required),
+ * A gateway in front of the prediction server: `POST /predict/` forwards the body with `fetch`, which the
+ * instrumentation setupOtel registers wraps in a CLIENT span whose context travels in the request headers, so
+ * that one request yields one trace across both processes. Settings: PORT (default 8081), PREDICTION_URL (the prediction server's base URL, required),
  * ENABLE_OTEL, and OpenTelemetry's standard variables (service name `drum-gateway` unless OTEL_SERVICE_NAME).
  */
 import 'reflect-metadata';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_URL_FULL,
-} from '@opentelemetry/semantic-conventions';
 import express, { type Express, type Request, type Response } from 'express';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -22,35 +15,6 @@ import { boundPort, failStart, startOtel, stopOnSignals } from '../prediction-se
 import { log } from '../prediction-server/log';
 
 const NAME = 'gateway';
-const tracer = trace.getTracer('drum-gateway');
-
-/** Calls `url` inside a CLIENT span, with the span's context injected into the request headers. */
-async function tracedFetch(url: URL, init: { method: string; headers: Record<string, string>; body?: Buffer }) {
-  return tracer.startActiveSpan(
-    init.method,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: { [ATTR_HTTP_REQUEST_METHOD]: init.method, [ATTR_URL_FULL]: url.href, [ATTR_SERVER_ADDRESS]: url.hostname },
-    },
-    async (span) => {
-      const headers = { ...init.headers };
-      propagation.inject(context.active(), headers);
-      try {
-        const response = await fetch(url, { ...init, headers });
-        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
-        if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        return response;
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
-}
-
 /** The gateway app forwarding to `predictionUrl`; `tracing: false` leaves the controllers uninstrumented. */
 export function createGatewayApp(predictionUrl: URL, tracing = true): Express {
   @NoTrace()
@@ -68,7 +32,8 @@ export function createGatewayApp(predictionUrl: URL, tracing = true): Express {
     @Post('/predict/')
     @Traced('gateway.predict')
     async predict(@Req() request: Request, @Res() response: Response) {
-      const upstream = await tracedFetch(new URL('predict/', predictionUrl), {
+      // setupOtel's instrumentation of fetch makes the CLIENT span and sends its context in the headers.
+      const upstream = await fetch(new URL('predict/', predictionUrl), {
         method: 'POST',
         headers: { 'content-type': request.headers['content-type'] ?? 'text/csv' },
         body: Buffer.isBuffer(request.body) ? request.body : undefined,
