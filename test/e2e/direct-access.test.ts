@@ -143,35 +143,41 @@ test('through /directAccess/v1 and /nim/v1 the openai client gets the backend mo
 
 test('Authorization reaches the backend unchanged; hop-by-hop headers do not; the backend status and headers come back', async (t) => {
   const fixtureServer = await startFixtureServer(t);
-  const before = fixture.requests.length;
+  // The fixture is shared with the tests running beside this one: its request is the one with this mark.
+  const mark = `kept-${randomBytes(8).toString('hex')}`;
   const answer = await send(`${fixtureServer.url}/drum/directAccess/v1/models/?limit=1`, {
-    headers: { authorization: `Bearer ${API_KEY}`, connection: 'close, x-hop', 'x-hop': 'dropped', 'x-kept': 'kept' },
+    headers: { authorization: `Bearer ${API_KEY}`, connection: 'close, x-hop', 'x-hop': 'dropped', 'x-kept': mark },
   });
   t.is(answer.status, 200);
   t.is(answer.contentType, 'application/json');
   t.deepEqual((answer.json() as { data: { id: string }[] }).data[0].id, 'fixture');
-  const seen = fixture.requests[before];
-  t.is(seen.authorization, `Bearer ${API_KEY}`);
-  t.is(seen['x-kept'], 'kept');
-  t.is(seen['x-hop'], undefined);
-  t.is(seen.host, new URL(fixture.url).host);
-  t.regex(String(seen.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  const seen = fixture.requests.filter((headers) => headers['x-kept'] === mark);
+  t.is(seen.length, 1);
+  t.is(seen[0].authorization, `Bearer ${API_KEY}`);
+  t.is(seen[0]['x-hop'], undefined);
+  t.is(seen[0].host, new URL(fixture.url).host);
+  t.regex(String(seen[0].traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   t.is((await send(`${fixtureServer.url}/drum/nim/v1/unknown`)).status, 404, 'the backend status, unchanged');
 });
 
 test('an abort after three chunks ends the backend generation', async (t) => {
   const fixtureServer = await startFixtureServer(t);
-  const before = fixture.generations.length;
+  // The fixture is shared with the tests running beside this one: its generation is the one of this trace.
+  const traceId = newTrace();
   const client = openai(`${fixtureServer.url}/drum/directAccess/v1`);
-  const stream = await client.chat.completions.create({ model: 'fixture', messages: MESSAGES, stream: true });
+  const stream = await client.chat.completions.create(
+    { model: 'fixture', messages: MESSAGES, stream: true },
+    { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+  );
   let chunks = 0;
   for await (const chunk of stream) {
     t.truthy(chunk.choices[0]);
     if (++chunks === 3) break;
   }
   const deadline = Date.now() + 10_000;
-  while (fixture.generations.length === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  const [generation] = fixture.generations.slice(before);
+  const ours = () => fixture.generations.filter((generation) => generation.traceId === traceId);
+  while (ours().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  const [generation] = ours();
   t.is(generation?.end, 'aborted');
   t.true(generation.written >= 3 && generation.written < STREAM_CHUNKS, `${generation.written} chunks written`);
 });
