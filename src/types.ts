@@ -115,7 +115,8 @@ export interface InstrumentOptions {
   traceUndecorated?: boolean;
   /**
    * Attributes taken from the request headers. Default: {@link extractRequestHeaders}, the DataRobot
-   * consumer identity headers.
+   * consumer identity headers. Called for spans that record: like the `@Traced` attributes, they are set after
+   * the sampler decided, which sees the HTTP conventions' request attributes and the captured headers.
    */
   headerAttributes?: HeaderAttributes;
   /**

@@ -96,14 +96,18 @@ function startSpan(
   const nested = trace.getSpan(active) !== undefined;
   const httpSpan = nested ? routeHttpServerSpan(active, entry.route) : undefined;
   if (httpSpan !== undefined && !settings.internalSpan) {
-    httpSpan.setAttributes(drumAttributes(settings, entry.plan, request, {}));
+    httpSpan.setAttributes(drumAttributes(settings, entry.plan, request, capturedHeaders(settings, request, {})));
     return { span: httpSpan, spanContext: active, owned: false };
   }
   const target = request.originalUrl ?? request.url ?? '';
-  const attributes = drumAttributes(settings, entry.plan, request, serverAttributes(request, method, entry.route, target, scheme, settings));
+  // At the start, what the HTTP conventions give samplers (the request, its route, the captured headers).
+  const attributes = capturedHeaders(settings, request, serverAttributes(request, method, entry.route, target, scheme, settings));
   const parent = nested ? active : propagation.extract(active, request.headers);
   const kind = nested ? SpanKind.INTERNAL : SpanKind.SERVER;
   const span = settings.tracer.startSpan(spanNameFor(settings, entry, method), { kind, attributes }, parent);
+  // DRUM's own attributes only on a span that records: the SDK copies and checks every start attribute before its
+  // sampler decides, so a dropped span would pay for them all.
+  if (span.isRecording()) span.setAttributes(drumAttributes(settings, entry.plan, request, {}));
   return { span, spanContext: trace.setSpan(parent, span), owned: true };
 }
 
@@ -113,12 +117,17 @@ function spanNameFor(settings: Settings, entry: RouteEntry, method: string): str
   return plan.name !== undefined || plan.httpMethod === method ? entry.spanName : defaultSpanName(settings.spanNamePrefix, method, entry.route);
 }
 
-/** Adds DRUM's own attributes to `attributes`: identity (or `headerAttributes`), captured headers, `@Traced` attributes. */
+/** Adds the `captureRequestHeaders` to `attributes`. */
+function capturedHeaders(settings: Settings, request: IncomingMessage, attributes: Attributes): Attributes {
+  if (settings.headerCaptures.length > 0) captureRequestHeaders(request.headers, settings.headerCaptures, attributes);
+  return attributes;
+}
+
+/** Adds DRUM's own attributes to `attributes`: identity (or `headerAttributes`) and `@Traced` attributes. */
 function drumAttributes(settings: Settings, plan: ActionPlan, request: IncomingMessage, attributes: Attributes): Attributes {
   const headers = request.headers;
   if (settings.headerAttributes === undefined) addLowerCaseIdentityAttributes(headers, attributes);
   else addCustomHeaderAttributes(settings, plan, headers, attributes);
-  if (settings.headerCaptures.length > 0) captureRequestHeaders(headers, settings.headerCaptures, attributes);
   if (plan.hasAttributes) Object.assign(attributes, plan.attributes);
   return attributes;
 }

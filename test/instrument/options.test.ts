@@ -239,17 +239,21 @@ test.serial('a request the sampler drops still reaches responseHook, and spans s
   }
   let responded: (line: string) => void = () => {};
   const hookSaw = new Promise<string>((resolve) => (responded = resolve));
+  let headerAttributesCalls = 0;
   const { status, spans } = await oneRequest(
     [DroppedController],
     {
       tracerProvider: createTracerProvider({ sampler: new AlwaysOffSampler() }),
       responseHook: ({ span, response }) => responded(`${response.statusCode} recording=${span.isRecording()}`),
+      // DRUM's own attributes are computed for spans that record only.
+      headerAttributes: () => ({ calls: ++headerAttributesCalls }),
     },
     '/dropped/',
   );
   t.is(status, 200);
   t.is(await hookSaw, '200 recording=false');
   t.deepEqual(spans, []);
+  t.is(headerAttributesCalls, 0);
   t.deepEqual(diagRecords, []);
 });
 
