@@ -32,6 +32,11 @@ export type Sdk =
   | { readonly kind: 'provider' }
   /** The bare provider and an SDK `MeterProvider` registered globally, collected at each window's end. */
   | { readonly kind: 'provider+metrics' }
+  /**
+   * The bare provider and an SDK `LoggerProvider` (batch processor, an exporter that drops the records)
+   * registered globally, with one log record written through the Logs API per request.
+   */
+  | { readonly kind: 'provider+logs' }
   /** The bare provider plus instrumentation-http and -express. */
   | { readonly kind: 'auto' }
   /** An SDK `MeterProvider` registered globally and a middleware that records each request's duration. */
@@ -67,6 +72,7 @@ export const CONFIGS = [
   { name: 'notrace', instrumentation: 'notrace', sdk: SHIPPED, byDefault: true },
   { name: 'drum-otel', instrumentation: 'traced', sdk: { kind: 'provider' }, byDefault: true },
   { name: 'drum-otel+metrics', instrumentation: 'traced', sdk: { kind: 'provider+metrics' }, byDefault: true },
+  { name: 'drum-otel+logs', instrumentation: 'traced', sdk: { kind: 'provider+logs' }, byDefault: true },
   { name: 'auto', instrumentation: 'none', sdk: { kind: 'auto' }, byDefault: true },
   { name: 'floor', instrumentation: 'none', sdk: { kind: 'floor' }, byDefault: true },
   { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: true },

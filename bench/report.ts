@@ -202,6 +202,7 @@ const COLOURS: Record<string, string> = {
   'shipped+otlp@1%': '#6baed6',
   'drum-otel': '#17becf',
   'drum-otel+metrics': '#2ca02c',
+  'drum-otel+logs': '#98df8a',
   notrace: '#2ca02c',
   auto: '#d62728',
   floor: '#9467bd',

@@ -4,7 +4,7 @@
  * loads this file, and only for configurations that use OpenTelemetry: `baseline` loads none of it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, createContextKey, metrics, propagation, ROOT_CONTEXT, SpanKind, trace, ValueType, type Context, type Histogram } from '@opentelemetry/api';
+import { context, createContextKey, logs, metrics, propagation, ROOT_CONTEXT, SeverityNumber, SpanKind, trace, ValueType, type Context, type Histogram } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -154,6 +154,50 @@ async function registerProviderAndMeters(): Promise<Tracing> {
   };
 }
 
+/**
+ * `drum-otel` plus an SDK LoggerProvider registered globally, its batch processor (the SDK's defaults)
+ * exporting to an exporter that drops the records; a flush exports what the window wrote.
+ */
+async function registerProviderAndLogs(): Promise<Tracing> {
+  const tracing = registerProvider(undefined);
+  const { BatchLogRecordProcessor, LoggerProvider } = await import('@opentelemetry/sdk-logs');
+  const dropping = {
+    export: (_records: unknown, done: (result: ExportResult) => void) => done({ code: ExportResultCode.SUCCESS }),
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  const provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: dropping })] });
+  logs.setGlobalLoggerProvider(provider);
+  return {
+    flush: async () => {
+      await tracing.flush();
+      await provider.forceFlush();
+    },
+    exportedSpans: tracing.exportedSpans,
+  };
+}
+
+/**
+ * The `drum-otel+logs` middleware: one access-log record per request, written through the Logs API when the
+ * response has been handed to the socket: what an application's access log costs with the SDK's logs beside
+ * drum-otel.
+ */
+export function logRecordMiddleware(incoming: unknown, outgoing: unknown, next: () => void): void {
+  const request = incoming as IncomingMessage;
+  const response = outgoing as ServerResponse;
+  response.once('finish', () => {
+    ACCESS_LOG.emit({
+      severityNumber: SeverityNumber.INFO,
+      severityText: 'INFO',
+      body: 'request served',
+      attributes: { 'http.request.method': request.method, 'http.response.status_code': response.statusCode },
+    });
+  });
+  next();
+}
+
+const ACCESS_LOG = logs.getLogger('drum-otel.bench.logs');
+
 /** The meters of `metrics-only`, and the duration histogram its middleware records into (drum-otel's buckets). */
 async function setUpMetricsOnly(): Promise<Tracing> {
   const collect = await registerMeters();
@@ -242,6 +286,8 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
       return registerProvider(undefined);
     case 'provider+metrics':
       return registerProviderAndMeters();
+    case 'provider+logs':
+      return registerProviderAndLogs();
     case 'auto': {
       const tracing = registerProvider(undefined);
       await registerAutoInstrumentation();
