@@ -14,7 +14,6 @@
  */
 import { fork } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { context, createContextKey, defaultTextMapGetter, propagation, ROOT_CONTEXT, SpanKind, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -38,57 +37,9 @@ import { CollectingReader } from './collecting-reader';
 import { flagsFromEnv } from './configs';
 import { benchNodes } from './node-binaries';
 import { median } from './stats';
+import { cpuMicros, FinishedResponse, HEADERS, interleaved, print, type Operation } from './in-process';
 
-/** Nanoseconds one call of `operation` takes, per block; `operation` runs `count` times in a block. */
-type Operation = () => void;
 
-const BLOCK_MS = 10;
-const BLOCKS = Number(process.env.PARTS_BLOCKS ?? 100);
-
-/** CPU time of this process in microseconds: unlike the wall clock, it does not count time other processes took. */
-function cpuMicros(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
-
-/** How many calls of `operation` take about BLOCK_MS of CPU. */
-function calibrate(operation: Operation): number {
-  let count = 1;
-  for (;;) {
-    const started = cpuMicros();
-    for (let i = 0; i < count; i++) operation();
-    if ((cpuMicros() - started) / 1000 >= BLOCK_MS) return count;
-    count *= 2;
-  }
-}
-
-/** Median CPU ns per call of each operation, the operations taking turns block by block. */
-function interleaved(operations: Readonly<Record<string, Operation>>): Record<string, number> {
-  const names = Object.keys(operations);
-  const counts = names.map((name) => calibrate(operations[name]));
-  const samples = names.map((): number[] => []);
-  for (let block = 0; block < BLOCKS; block++) {
-    names.forEach((name, index) => {
-      const operation = operations[name];
-      const count = counts[index];
-      const started = cpuMicros();
-      for (let i = 0; i < count; i++) operation();
-      samples[index].push(((cpuMicros() - started) * 1000) / count);
-    });
-  }
-  return Object.fromEntries(names.map((name, index) => [name, median(samples[index])]));
-}
-
-/** Request headers as a DRUM client sends them, without trace headers (most requests have none). */
-const HEADERS: Record<string, string> = {
-  host: '127.0.0.1:8080',
-  'user-agent': 'python-requests/2.32.3',
-  'accept-encoding': 'gzip, deflate',
-  accept: '*/*',
-  connection: 'keep-alive',
-  'content-type': 'text/csv',
-  'content-length': '280',
-};
 const TRACED_HEADERS = { ...HEADERS, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
 
 function propagatorTable(): Record<string, number> {
@@ -177,13 +128,6 @@ type DrumOtel = typeof import('drum-otel');
 type Middleware = (request: unknown, response: unknown, next: () => void) => void;
 type Override = (actionMetadata: unknown, action: unknown, params: unknown[]) => unknown;
 
-/** What drum-otel reads of a response: an emitter of `close`, complete and detached from its socket. */
-class FinishedResponse extends EventEmitter {
-  readonly headersSent = true;
-  readonly statusCode = 200;
-  readonly writableFinished = true;
-  readonly socket = null;
-}
 
 /** One request through `drumOtel`'s middleware and action override, as routing-controllers calls them. */
 function requestPath(drumOtel: DrumOtel, tracerProvider: TracerProvider, metrics = true): Operation {
@@ -293,10 +237,6 @@ async function promiseTable(node: string): Promise<Record<string, number>> {
 
 // --- driver ------------------------------------------------------------------------------------------------
 
-function print(title: string, table: Record<string, number>): void {
-  console.log(`  ${title}`);
-  for (const [name, ns] of Object.entries(table)) console.log(`    ${ns.toFixed(0).padStart(7)} ns  ${name}`);
-}
 
 /** The shipped context manager and propagator, registered globally as setupOtel registers them (exporter none). */
 function setUpShipped(): void {

@@ -11,7 +11,6 @@
  * own `startSpan` of a span that is not recorded, with drum-otel's attributes and without.
  */
 import { fork } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import {
   context,
   diag,
@@ -33,70 +32,11 @@ import { getMetadataArgsStorage, JsonController, Post } from 'routing-controller
 import * as drumOtel from 'drum-otel';
 import { PooledIdGenerator } from '../src/setup/id-generator';
 import { benchNodes } from './node-binaries';
-import { median } from './stats';
+import { BLOCKS, FinishedResponse, HEADERS, interleaved, print, type Operation } from './in-process';
 
-type Operation = () => void;
 type Middleware = (request: unknown, response: unknown, next: () => void) => void;
 type Override = (actionMetadata: unknown, action: unknown, params: unknown[]) => unknown;
 
-const BLOCK_MS = 10;
-const BLOCKS = Number(process.env.PARTS_BLOCKS ?? 100);
-
-function cpuMicros(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
-
-/** A variant: the globals it runs under (set before each of its blocks) and the operation. */
-interface Variant {
-  readonly globals: () => void;
-  readonly operation: Operation;
-}
-
-/** Median CPU ns per call of each variant, the variants taking turns block by block, each under its own globals. */
-function interleaved(variants: Readonly<Record<string, Variant>>): Record<string, number> {
-  const names = Object.keys(variants);
-  const counts = names.map((name) => {
-    const { globals, operation } = variants[name]!;
-    globals();
-    let count = 1;
-    for (;;) {
-      const started = cpuMicros();
-      for (let i = 0; i < count; i++) operation();
-      if ((cpuMicros() - started) / 1000 >= BLOCK_MS) return count;
-      count *= 2;
-    }
-  });
-  const samples = names.map((): number[] => []);
-  for (let block = 0; block < BLOCKS; block++) {
-    names.forEach((name, index) => {
-      const { globals, operation } = variants[name]!;
-      globals();
-      const count = counts[index]!;
-      const started = cpuMicros();
-      for (let i = 0; i < count; i++) operation();
-      samples[index]!.push(((cpuMicros() - started) * 1000) / count);
-    });
-  }
-  return Object.fromEntries(names.map((name, index) => [name, median(samples[index]!)]));
-}
-
-const HEADERS: Record<string, string> = {
-  host: '127.0.0.1:8080',
-  'user-agent': 'python-requests/2.32.3',
-  'accept-encoding': 'gzip, deflate',
-  accept: '*/*',
-  connection: 'keep-alive',
-  'content-type': 'text/csv',
-  'content-length': '280',
-};
-
-class FinishedResponse extends EventEmitter {
-  readonly headersSent = true;
-  readonly statusCode = 200;
-  readonly writableFinished = true;
-  readonly socket = null;
-}
 
 /** One request through drum-otel's middleware and action override, spans from `tracerProvider`. */
 function requestPath(tracerProvider: TracerProvider): Operation {
@@ -153,17 +93,17 @@ function requestPathTable(): Record<string, number> {
   const on = sdkProvider(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
   const shipped: Globals = { contextManager: true, propagator: shippedPropagator, diag: true };
   return interleaved({
-    '1 API no-ops (sdk-disabled)': { globals: globalsOf({}), operation: requestPath(noop) },
-    '2 + AsyncLocalStorage context manager': { globals: globalsOf({ contextManager: true }), operation: requestPath(noop) },
-    '3 + B3 + W3C propagators': { globals: globalsOf({ contextManager: true, propagator: shippedPropagator }), operation: requestPath(noop) },
+    '1 API no-ops (sdk-disabled)': { before: globalsOf({}), operation: requestPath(noop) },
+    '2 + AsyncLocalStorage context manager': { before: globalsOf({ contextManager: true }), operation: requestPath(noop) },
+    '3 + B3 + W3C propagators': { before: globalsOf({ contextManager: true, propagator: shippedPropagator }), operation: requestPath(noop) },
     '4 + SDK provider, always_off': {
-      globals: globalsOf({ contextManager: true, propagator: shippedPropagator }),
+      before: globalsOf({ contextManager: true, propagator: shippedPropagator }),
       operation: requestPath(off),
     },
-    '5 + diag logger, warn (shipped-off)': { globals: globalsOf(shipped), operation: requestPath(off) },
-    'shipped-off, W3C propagators only': { globals: globalsOf({ ...shipped, propagator: w3cPropagator }), operation: requestPath(off) },
-    'shipped-off, no context manager': { globals: globalsOf({ ...shipped, contextManager: false }), operation: requestPath(off) },
-    'shipped (every request sampled, no processor)': { globals: globalsOf(shipped), operation: requestPath(on) },
+    '5 + diag logger, warn (shipped-off)': { before: globalsOf(shipped), operation: requestPath(off) },
+    'shipped-off, W3C propagators only': { before: globalsOf({ ...shipped, propagator: w3cPropagator }), operation: requestPath(off) },
+    'shipped-off, no context manager': { before: globalsOf({ ...shipped, contextManager: false }), operation: requestPath(off) },
+    'shipped (every request sampled, no processor)': { before: globalsOf(shipped), operation: requestPath(on) },
   });
 }
 
@@ -182,21 +122,17 @@ function startSpanTable(): Record<string, number> {
     'http.route': '/predict/',
     'drum.request.content_type': 'text/csv',
   };
-  const globals = globalsOf({ contextManager: true, propagator: shippedPropagator, diag: true });
+  const before = globalsOf({ contextManager: true, propagator: shippedPropagator, diag: true });
   return interleaved({
-    'SDK startSpan, always_off, 10 attributes': { globals, operation: () => void tracer.startSpan('POST /predict/', { kind: SpanKind.SERVER, attributes }, ROOT_CONTEXT) },
-    'SDK startSpan, always_off, no attributes': { globals, operation: () => void tracer.startSpan('POST /predict/', { kind: SpanKind.SERVER }, ROOT_CONTEXT) },
+    'SDK startSpan, always_off, 10 attributes': { before, operation: () => void tracer.startSpan('POST /predict/', { kind: SpanKind.SERVER, attributes }, ROOT_CONTEXT) },
+    'SDK startSpan, always_off, no attributes': { before, operation: () => void tracer.startSpan('POST /predict/', { kind: SpanKind.SERVER }, ROOT_CONTEXT) },
     'trace.setSpan + context.with (ALS)': {
-      globals,
+      before,
       operation: () => void context.with(trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '1'.repeat(16), traceFlags: 0 })), () => 0),
     },
   });
 }
 
-function print(title: string, table: Record<string, number>): void {
-  console.log(`\n${title}\n`);
-  for (const [name, ns] of Object.entries(table)) console.log(`${ns.toFixed(0).padStart(8)} ns  ${name}`);
-}
 
 function measure(): void {
   print(`drum-otel's request path (CPU ns per request, median of ${BLOCKS} blocks)`, requestPathTable());
