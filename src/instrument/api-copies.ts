@@ -1,6 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { installedVersion } from '../installed-version';
 import { warnMisuse } from './warnings';
 
 // Every copy of @opentelemetry/api keeps its globals in one object on globalThis, stamped with the version of
@@ -29,26 +28,11 @@ export function checkApiCopies(): void {
   checked = true;
   const registered = (globalThis as Record<symbol, GlobalApi | undefined>)[GLOBAL_API_KEY];
   if (registered?.trace === undefined || trace.getTracerProvider() === registered.trace) return;
+  const own = installedVersion('@opentelemetry/api', require.resolve) ?? '(unknown version)';
   warnMisuse(
     'DRUM_OTEL_API_COPIES',
     `the tracer provider was registered through @opentelemetry/api ${registered.version ?? '(unknown version)'}, ` +
-      `which the @opentelemetry/api ${ownApiVersion()} that drum-otel loads cannot see, so its requests get no span. ` +
+      `which the @opentelemetry/api ${own} that drum-otel loads cannot see, so its requests get no span. ` +
       'Install one copy of @opentelemetry/api (npm ls @opentelemetry/api lists them; npm dedupe, or align the versions).',
   );
-}
-
-/** The version of the API copy this module loads, read beside its entry point (its exports hide package.json). */
-function ownApiVersion(): string {
-  try {
-    let directory = dirname(require.resolve('@opentelemetry/api'));
-    while (dirname(directory) !== directory) {
-      const path = join(directory, 'package.json');
-      const manifest = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string }) : {};
-      if (manifest.name === '@opentelemetry/api') return manifest.version ?? '(unknown version)';
-      directory = dirname(directory);
-    }
-  } catch {
-    // Only the message loses the version.
-  }
-  return '(unknown version)';
 }

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { installedVersion } from '../installed-version';
 
 /**
  * The OpenTelemetry JS 3.x SDK packages `drum-otel/setup` loads, each with the version range it needs. They
@@ -85,32 +84,6 @@ export function assertSetupDependencies(probe: DependencyProbe = installedProbe(
 /** The probe of this process: `process.versions.node`, and each package's package.json as `require` finds it. */
 function installedProbe(): DependencyProbe {
   return { nodeVersion: process.versions.node, installedVersion: (name) => installedVersion(name, require.resolve) };
-}
-
-/**
- * The version in the package.json of the package `name` resolves to: found by walking up from its entry
- * point, since most of these packages do not export their package.json.
- */
-export function installedVersion(name: string, resolve: (name: string) => string): string | undefined {
-  let entry: string;
-  try {
-    entry = resolve(name);
-  } catch {
-    return undefined;
-  }
-  for (let directory = dirname(entry); directory !== dirname(directory); directory = dirname(directory)) {
-    const manifest = readManifest(join(directory, 'package.json'));
-    if (manifest?.name === name) return typeof manifest.version === 'string' ? manifest.version : undefined;
-  }
-  return undefined;
-}
-
-function readManifest(path: string): { name?: unknown; version?: unknown } | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown; version?: unknown };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
