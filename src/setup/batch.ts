@@ -1,4 +1,4 @@
-import type { EnvironmentReader } from './environment';
+import { definedEntries, type EnvironmentReader } from './environment';
 
 /** How a batch processor (of spans or of log records) exports: only what a variable set. */
 export interface BatchOptions {
@@ -24,11 +24,10 @@ const DEFAULTS: Readonly<Record<BatchPrefix, Required<BatchOptions>>> = {
  */
 export function readBatchOptions(reader: EnvironmentReader, prefix: BatchPrefix): BatchOptions {
   const defaults = DEFAULTS[prefix];
-  const options: Record<string, number | undefined> = {
+  return definedEntries({
     scheduledDelayMillis: reader.milliseconds(`${prefix}_SCHEDULE_DELAY`, defaults.scheduledDelayMillis),
     exportTimeoutMillis: reader.milliseconds(`${prefix}_EXPORT_TIMEOUT`, defaults.exportTimeoutMillis),
     maxQueueSize: reader.wholeNumber(`${prefix}_MAX_QUEUE_SIZE`, 1, defaults.maxQueueSize),
     maxExportBatchSize: reader.wholeNumber(`${prefix}_MAX_EXPORT_BATCH_SIZE`, 1, defaults.maxExportBatchSize),
-  };
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  });
 }

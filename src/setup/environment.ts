@@ -43,11 +43,7 @@ export class EnvironmentReader {
 
   /** A whole number of milliseconds above 0, or `undefined` when unset or invalid (warned: `fallback`). */
   milliseconds(variable: string, fallback: number): number | undefined {
-    const value = this.value(variable);
-    if (value === undefined) return undefined;
-    if (/^\d+$/.test(value) && Number(value) > 0 && Number.isSafeInteger(Number(value))) return Number(value);
-    this.invalid(variable, value, 'a whole number of milliseconds above 0', `using ${fallback}`);
-    return undefined;
+    return this.number(variable, (value) => wholeNumberOf(value, 1), 'a whole number of milliseconds above 0', `using ${fallback}`);
   }
 
   /**
@@ -55,22 +51,23 @@ export class EnvironmentReader {
    * `undefined` means no limit).
    */
   wholeNumber(variable: string, minimum: 0 | 1, fallback: number | undefined): number | undefined {
-    const value = this.value(variable);
-    if (value === undefined) return undefined;
-    if (/^\d+$/.test(value) && Number(value) >= minimum && Number.isSafeInteger(Number(value))) return Number(value);
     const expected = minimum === 0 ? 'a whole number' : 'a whole number above 0';
-    this.invalid(variable, value, expected, fallback === undefined ? 'using no limit' : `using ${fallback}`);
-    return undefined;
+    const instead = fallback === undefined ? 'using no limit' : `using ${fallback}`;
+    return this.number(variable, (value) => wholeNumberOf(value, minimum), expected, instead);
   }
 
   /** A number from 0 to 1, or `undefined` when unset or invalid (warned: `fallback`). */
   ratio(variable: string, fallback: number): number | undefined {
+    return this.number(variable, ratioOf, 'a number from 0 to 1', `using ${fallback}`);
+  }
+
+  /** The number `parse` makes of the value, or `undefined` when unset or refused (warned: `instead`). */
+  private number(variable: string, parse: (value: string) => number | undefined, expected: string, instead: string): number | undefined {
     const value = this.value(variable);
     if (value === undefined) return undefined;
-    const ratio = Number(value);
-    if (/^[\d.e+-]+$/i.test(value) && ratio >= 0 && ratio <= 1) return ratio;
-    this.invalid(variable, value, 'a number from 0 to 1', `using ${fallback}`);
-    return undefined;
+    const parsed = parse(value);
+    if (parsed === undefined) this.invalid(variable, value, expected, instead);
+    return parsed;
   }
 
   /**
@@ -117,6 +114,24 @@ export class EnvironmentReader {
     const line = `setupOtel: ${message}`;
     if (!this.warnings.includes(line)) this.warnings.push(line);
   }
+}
+
+/** `value` as a whole number of at least `minimum`, or `undefined`. */
+function wholeNumberOf(value: string, minimum: number): number | undefined {
+  return /^\d+$/.test(value) && Number(value) >= minimum && Number.isSafeInteger(Number(value)) ? Number(value) : undefined;
+}
+
+/** `value` as a number from 0 to 1, or `undefined`. */
+function ratioOf(value: string): number | undefined {
+  return /^[\d.e+-]+$/i.test(value) && Number(value) >= 0 && Number(value) <= 1 ? Number(value) : undefined;
+}
+
+/**
+ * `entries` without the ones that are `undefined`: what an SDK options object gets, so that its own defaults
+ * apply to whatever no variable set.
+ */
+export function definedEntries<T extends object>(entries: T): T {
+  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined)) as T;
 }
 
 /** `a or b`, or `one of a, b, c`. */

@@ -1,6 +1,6 @@
 import type { LogRecordLimits } from '@opentelemetry/sdk-logs';
 import type { SpanLimits } from '@opentelemetry/sdk-trace';
-import type { EnvironmentReader } from './environment';
+import { definedEntries, type EnvironmentReader } from './environment';
 
 // The specification's limits, which the SDK no longer reads from the environment itself. Only what is set
 // goes into the result: the SDK applies its defaults (128 of each count, no length limit) to the rest.
@@ -15,7 +15,7 @@ const DEFAULT_COUNT = 128;
  */
 export function readSpanLimits(reader: EnvironmentReader): SpanLimits {
   const { attributeCountLimit, attributeValueLengthLimit } = readAttributeLimits(reader, 'OTEL_SPAN_ATTRIBUTE');
-  return defined({
+  return definedEntries({
     attributeCountLimit,
     attributeValueLengthLimit,
     eventCountLimit: count(reader, 'OTEL_SPAN_EVENT_COUNT_LIMIT'),
@@ -30,7 +30,7 @@ export function readSpanLimits(reader: EnvironmentReader): SpanLimits {
  * each falling back to the general `OTEL_ATTRIBUTE_*` one.
  */
 export function readLogRecordLimits(reader: EnvironmentReader): LogRecordLimits {
-  return defined(readAttributeLimits(reader, 'OTEL_LOGRECORD_ATTRIBUTE'));
+  return definedEntries(readAttributeLimits(reader, 'OTEL_LOGRECORD_ATTRIBUTE'));
 }
 
 /** `<prefix>_COUNT_LIMIT` and `<prefix>_VALUE_LENGTH_LIMIT`, else the general `OTEL_ATTRIBUTE_*` ones. */
@@ -54,9 +54,4 @@ function count(reader: EnvironmentReader, variable: string, fallback = DEFAULT_C
 function firstCount(reader: EnvironmentReader, variable: string, older: string): number | undefined {
   const olderValue = count(reader, older);
   return count(reader, variable, olderValue ?? DEFAULT_COUNT) ?? olderValue;
-}
-
-/** `limits` without the entries that are `undefined`. */
-function defined<T extends object>(limits: T): T {
-  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as T;
 }
