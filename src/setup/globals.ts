@@ -29,14 +29,22 @@ export function alreadyRegistered(provider: 'tracer' | 'meter' | 'logger'): Erro
  * the context manager and the `diag` logger) as it found it.
  */
 export function assertNoProviderRegistered(withMeterProvider: boolean): void {
-  const tracerProvider = trace.getTracerProvider();
-  if (!(tracerProvider instanceof ProxyTracerProvider) || tracerProvider.getDelegate() !== NO_TRACER_PROVIDER) {
-    throw alreadyRegistered('tracer');
-  }
-  // Without a registered provider, the API hands out its one no-op meter.
-  if (withMeterProvider && metrics.getMeterProvider().getMeter('drum-otel') !== createNoopMeter()) {
-    throw alreadyRegistered('meter');
-  }
+  if (registeredTracerProvider() !== undefined) throw alreadyRegistered('tracer');
+  if (withMeterProvider && registeredMeterProvider() !== undefined) throw alreadyRegistered('meter');
+}
+
+/** The tracer provider registered globally: what the API's proxy delegates to, unless its no-op one. */
+function registeredTracerProvider(): unknown {
+  const proxy = trace.getTracerProvider();
+  if (!(proxy instanceof ProxyTracerProvider)) return proxy;
+  const delegate = proxy.getDelegate();
+  return delegate === NO_TRACER_PROVIDER ? undefined : delegate;
+}
+
+/** The meter provider registered globally: without one, the API hands out its one no-op meter. */
+function registeredMeterProvider(): unknown {
+  const provider = metrics.getMeterProvider();
+  return provider.getMeter('drum-otel') === createNoopMeter() ? undefined : provider;
 }
 
 /**
@@ -82,12 +90,10 @@ export function unregisterGlobals({ meterProvider, loggerProvider }: Pick<Provid
  * registered before: then each one found is the SDK's.
  */
 export function readRegisteredProviders(loggerProviderBefore: unknown): Providers {
-  const tracerProvider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate();
-  const meterProvider = metrics.getMeterProvider();
   const loggerProvider = logs.getLoggerProvider();
   return {
-    tracerProvider: tracerProvider === NO_TRACER_PROVIDER ? undefined : (tracerProvider as TracerProvider),
-    meterProvider: meterProvider.getMeter('drum-otel') === createNoopMeter() ? undefined : (meterProvider as MeterProvider),
+    tracerProvider: registeredTracerProvider() as TracerProvider | undefined,
+    meterProvider: registeredMeterProvider() as MeterProvider | undefined,
     loggerProvider: loggerProvider === loggerProviderBefore ? undefined : (loggerProvider as LoggerProvider),
   };
 }
