@@ -33,9 +33,12 @@ const SEVERITY_ERROR = 17;
 /** `error.type` for an exception that is neither an `Error` nor carries a usable constructor name. */
 const OTHER_ERROR_TYPE = '_OTHER';
 
-/** The default span name: `<prefix>.<METHOD> <route template>`, e.g. `drum.POST /predict/`. */
+/**
+ * The default span name: `<prefix>.<METHOD> <route template>`, e.g. `drum.POST /predict/`; with an empty prefix
+ * the HTTP conventions' `<METHOD> <route template>`.
+ */
 export function defaultSpanName(prefix: string, method: string, routeTemplate: string): string {
-  return `${prefix}.${method} ${routeTemplate}`;
+  return prefix === '' ? `${method} ${routeTemplate}` : `${prefix}.${method} ${routeTemplate}`;
 }
 
 /** A route as routing-controllers registers it with Express, as the low-cardinality template text. */

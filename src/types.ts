@@ -101,12 +101,16 @@ export interface InstrumentOptions {
    */
   tracerProvider?: TracerProvider;
   /**
-   * Not needed: the route prefix is learnt from the route Express matched, whatever `routePrefix` was
+   * Not needed: the route prefix is learnt from the route Express or Koa matched, whatever `routePrefix` was
    * given to routing-controllers. Still accepted; when given, it only decides between two actions of one
    * controller whose routes end alike (`/predict/` and `/api/predict/` under the prefix `/api`).
    */
   routePrefix?: string;
-  /** First part of the default span name `<prefix>.<METHOD> <route template>`. Default: `drum`. */
+  /**
+   * First part of the default span name `<prefix>.<METHOD> <route template>`. Default: `drum`. An empty
+   * prefix gives the HTTP conventions' name `<METHOD> <route template>` (`GET /orders/:id`), for apps that are
+   * not DRUM model servers.
+   */
   spanNamePrefix?: string;
   /**
    * Whether actions with neither `@Traced()` nor `@NoTrace()` (on the method or its class) get a span.

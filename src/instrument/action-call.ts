@@ -1,4 +1,5 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { ServerResponse } from 'node:http';
 import type { Action, ActionMetadata } from 'routing-controllers';
 import { isPromiseLike } from './contain';
 import type { ActionArgs, MethodOverride } from './internal-types';
@@ -33,13 +34,18 @@ export function overrideActionCall(args: ActionArgs): void {
   if ((args as { [OVERRIDDEN]?: true })[OVERRIDDEN]) return;
   const call: MethodOverride = args.methodOverride ?? ((action, request, params) => action.callMethod(params, request));
   args.methodOverride = function drumOtelAction(actionMetadata, action, params) {
-    const requestTrace = requestTraceOf(action.response);
+    const requestTrace = requestTraceOf(nodeResponse(action));
     if (requestTrace === undefined) return callUntraced(call, actionMetadata, action, params);
     // Without a body parser between them, the middleware's context is still the active one.
     if (context.active() === requestTrace.context) return callTraced(call, requestTrace, actionMetadata, action, params);
     return context.with(requestTrace.context, callTraced, undefined, call, requestTrace, actionMetadata, action, params);
   };
   Object.defineProperty(args, OVERRIDDEN, { value: true });
+}
+
+/** Node's response: Express's `response` is one; Koa's action carries its own response object, and the context. */
+function nodeResponse(action: Action): ServerResponse | undefined {
+  return (action.context as { res?: ServerResponse } | undefined)?.res ?? action.response;
 }
 
 function callUntraced(call: MethodOverride, actionMetadata: ActionMetadata, action: Action, params: unknown[]): unknown {

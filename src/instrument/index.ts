@@ -5,18 +5,21 @@ import { overrideActionCall } from './action-call';
 import type { ActionArgs, MetadataStorage } from './internal-types';
 import { watchForUntracedCalls } from './late-call';
 import { instrumentationOf, markInstrumented } from './mark';
-import { registerFirstMiddleware, requestMiddleware } from './middleware';
+import { controllerMiddleware, registerFirstMiddleware } from './controller-middleware';
+import { ControllerTracing } from './controller-tracing';
 import { assertController, planController, type ActionPlan } from './plan';
 import { differingOption, resolveSettings, type Settings } from './settings';
 
 /**
  * Makes each action of the given routing-controllers controllers run inside an OpenTelemetry span, as
- * their `@Traced()` / `@NoTrace()` decorators (and `traceUndecorated`) say. Call it before
- * `createExpressServer` / `useExpressServer` builds the routes; it returns the same array, so it can be
- * written inline. Calling it again for the same controllers with the same options changes nothing.
+ * their `@Traced()` / `@NoTrace()` decorators (and `traceUndecorated`) say, on routing-controllers' Express
+ * driver and on its Koa driver alike. Call it before `createExpressServer` / `useExpressServer` (or
+ * `createKoaServer` / `useKoaServer`) builds the routes; it returns the same array, so it can be written
+ * inline. Calling it again for the same controllers with the same options changes nothing.
  *
  * Each traced request gets one span named `drum.<METHOD> <route template>` (or its `@Traced` name), the route
- * being the one Express matched (routing-controllers' `routePrefix` included), of kind SERVER with its parent
+ * being the one Express or Koa matched (routing-controllers' `routePrefix` included; on Koa without a trailing
+ * slash, which its driver drops), of kind SERVER with its parent
  * taken from the request headers by the global propagator, or of kind INTERNAL under the active span when one
  * exists. Beside `@opentelemetry/instrumentation-http`, that instrumentation's SERVER span also gets
  * `http.route` and the name `<METHOD> <route>`. The span starts before the controller's own middlewares run
@@ -102,7 +105,7 @@ function installController(storage: MetadataStorage, settings: Settings, control
   const plans = [...actions.values()];
   markInstrumented(controller, { settings, plans: new Map(plans.map((plan) => [plan.method, plan])) });
   if (plans.some((plan) => plan.traced)) {
-    registerFirstMiddleware(storage, controller, requestMiddleware(settings, controller, plans));
+    registerFirstMiddleware(storage, controller, controllerMiddleware(new ControllerTracing(settings, controller, plans)));
   }
   for (const [args, plan] of actions) {
     overrideActionCall(args);

@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { getMetadataArgsStorage } from 'routing-controllers';
 
-// The parts of routing-controllers and Express that drum-otel relies on without a public type for them.
+// The parts of routing-controllers that drum-otel relies on without a public type for them; each driver's
+// framework internals are in its own folder.
 
 /** routing-controllers' global metadata storage, which its decorators fill and its drivers read. */
 export type MetadataStorage = ReturnType<typeof getMetadataArgsStorage>;
@@ -12,14 +12,8 @@ export type ActionArgs = MetadataStorage['actions'][number];
 /** routing-controllers' per-action replacement of `ActionMetadata.callMethod`. */
 export type MethodOverride = NonNullable<ActionArgs['methodOverride']>;
 
-/** The Express route a request matched (`req.route`): the path as registered and the methods it serves. */
-export interface ExpressRoute {
-  readonly path: string | RegExp;
-  readonly methods: Readonly<Record<string, boolean>>;
-}
-
-/** A request as Express hands it to route middlewares. */
-export type RoutedRequest = IncomingMessage & { route?: ExpressRoute; originalUrl?: string };
-
-/** An Express route middleware. */
-export type Middleware = (request: RoutedRequest, response: ServerResponse, next: (error?: unknown) => void) => void;
+/**
+ * A controller-wide middleware as routing-controllers hands it to whichever driver serves the controller:
+ * Express calls it with `(request, response, next)`, Koa with `(context, next)`.
+ */
+export type ControllerMiddleware = (first: unknown, second: unknown, third: unknown) => unknown;

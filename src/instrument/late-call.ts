@@ -38,7 +38,8 @@ function reportIfCalledByRoutingControllers(plan: ActionPlan): void {
   warnMisuse(
     'DRUM_OTEL_LATE_INSTRUMENTATION',
     `${plan.where} was called by routes that routing-controllers built before instrumentControllers() ran, so its ` +
-      'requests get no span. Call instrumentControllers() before createExpressServer()/useExpressServer().',
+      'requests get no span. Call instrumentControllers() before createExpressServer()/useExpressServer() ' +
+        '(or createKoaServer()/useKoaServer()).',
   );
 }
 

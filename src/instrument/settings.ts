@@ -52,7 +52,6 @@ export function resolveSettings(options: InstrumentOptions): Settings {
   expectProvider('meterProvider', meterProvider, 'getMeter', 'MeterProvider');
   if (routePrefix !== undefined) expectType('routePrefix', routePrefix, 'string');
   expectType('spanNamePrefix', spanNamePrefix, 'string');
-  if (spanNamePrefix === '') throw new Error('instrumentControllers: spanNamePrefix must not be empty');
   const flags = { traceUndecorated: true, trustProxy: false, recordBodySizes: false, internalSpan: true, metrics: true };
   for (const name of BOOLEAN_OPTIONS) {
     if (options[name] !== undefined) flags[name] = expectType(name, options[name], 'boolean');

@@ -4,7 +4,11 @@ import { diag } from '@opentelemetry/api';
  * The `code` of each process warning drum-otel emits, for `process.on('warning')` filters and
  * `--disable-warning`. Each names a misuse whose requests get no span.
  */
-export type WarningCode = 'DRUM_OTEL_LATE_INSTRUMENTATION' | 'DRUM_OTEL_UNMATCHED_ROUTE' | 'DRUM_OTEL_API_COPIES';
+export type WarningCode =
+  | 'DRUM_OTEL_LATE_INSTRUMENTATION'
+  | 'DRUM_OTEL_UNMATCHED_ROUTE'
+  | 'DRUM_OTEL_API_COPIES'
+  | 'DRUM_OTEL_UNKNOWN_DRIVER';
 
 const emitted = new Set<WarningCode>();
 

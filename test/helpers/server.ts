@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { createExpressServer, type RoutingControllersOptions } from 'routing-controllers';
+import { createExpressServer, createKoaServer, type RoutingControllersOptions } from 'routing-controllers';
 
 /** A routing-controllers app listening on an ephemeral loopback port. */
 export interface RunningServer {
@@ -17,6 +17,14 @@ export async function startServer(options: RoutingControllersOptions): Promise<R
   app.set('env', 'test');
   // The keep-alive and pipelining cases live in test/hardening/client.test.ts on their own server.
   return serve(closeEachConnection(createServer(app)));
+}
+
+/** Builds the routes for `controllers` with routing-controllers' Koa driver and listens on 127.0.0.1:0. */
+export async function startKoaServer(options: RoutingControllersOptions): Promise<RunningServer> {
+  const app = createKoaServer(options) as { callback(): RequestListener; silent: boolean };
+  // Koa prints every error that reaches it; the tests assert on responses instead.
+  app.silent = true;
+  return serve(createServer(app.callback()));
 }
 
 /**

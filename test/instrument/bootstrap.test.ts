@@ -90,7 +90,8 @@ test.serial('routes built before instrumentControllers warn once through diag on
     [
       'warn',
       'drum-otel: LateController.get was called by routes that routing-controllers built before instrumentControllers() ran, ' +
-        'so its requests get no span. Call instrumentControllers() before createExpressServer()/useExpressServer().',
+        'so its requests get no span. Call instrumentControllers() before createExpressServer()/useExpressServer() ' +
+        '(or createKoaServer()/useKoaServer()).',
     ],
   ]);
 });

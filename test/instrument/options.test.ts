@@ -5,7 +5,8 @@ import { AlwaysOffSampler, createTracerProvider } from '../helpers/sdk';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { All, Body, Controller, createExpressServer, Get, JsonController, Post } from 'routing-controllers';
+import { All, Body, Controller, createExpressServer, Get, JsonController, Param, Post } from 'routing-controllers';
+import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import { instrumentControllers, NoTrace, Traced, type HookInfo, type InstrumentOptions } from '../../src';
 import { serve, startServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
@@ -116,6 +117,28 @@ test.serial('spanNamePrefix replaces drum in the default name', async (t) => {
   const { body, spans } = await oneRequest([PrefixNameController], { spanNamePrefix: 'model' }, '/score', { method: 'POST' });
   t.is(body, 'scored');
   t.deepEqual(spans.map((span) => span.name), ['model.POST /score']);
+});
+
+test.serial('an empty spanNamePrefix gives the HTTP conventions\' name, METHOD and route', async (t) => {
+  @Controller('/orders')
+  class OrdersController {
+    @Get('/:id')
+    order(@Param('id') id: string) {
+      return `order ${id}`;
+    }
+
+    @Post('/')
+    @Traced('orders.create')
+    create() {
+      return 'created';
+    }
+  }
+  const { body, spans } = await oneRequest([OrdersController], { spanNamePrefix: '' }, '/orders/7', {});
+  t.is(body, 'order 7');
+  t.deepEqual(spans.map((span) => [span.name, span.attributes[ATTR_HTTP_ROUTE]]), [['GET /orders/:id', '/orders/:id']]);
+  exporter.reset();
+  const named = await oneRequest([OrdersController], { spanNamePrefix: '' }, '/orders/', { method: 'POST' });
+  t.deepEqual(named.spans.map((span) => span.name), ['orders.create']);
 });
 
 test.serial('traceUndecorated: false leaves undecorated actions untraced but keeps @Traced ones', async (t) => {

@@ -22,7 +22,7 @@ test('instrumenting after the routes were built prints one warning line on stder
   t.is(lines.length, 1, stderr);
   t.regex(
     lines[0],
-    /^\(node:\d+\) \[DRUM_OTEL_LATE_INSTRUMENTATION\] Warning: drum-otel: FirstController\.get was called by routes that routing-controllers built before instrumentControllers\(\) ran, so its requests get no span\. Call instrumentControllers\(\) before createExpressServer\(\)\/useExpressServer\(\)\.$/,
+    /^\(node:\d+\) \[DRUM_OTEL_LATE_INSTRUMENTATION\] Warning: drum-otel: FirstController\.get was called by routes that routing-controllers built before instrumentControllers\(\) ran, so its requests get no span\. Call instrumentControllers\(\) before createExpressServer\(\)\/useExpressServer\(\) \(or createKoaServer\(\)\/useKoaServer\(\)\)\.$/,
   );
 });
 

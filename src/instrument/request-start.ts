@@ -2,77 +2,46 @@ import { context, diag, propagation, SpanKind, trace, type Attributes, type Cont
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeValue } from '../describe';
 import { addLowerCaseIdentityAttributes, captureRequestHeaders } from '../headers';
-import { defaultSpanName, routeTemplate } from '../span';
+import { defaultSpanName } from '../span';
 import type { HookInfo } from '../types';
-import { checkApiCopies } from './api-copies';
 import { contain, isPromiseLike } from './contain';
 import { routeHttpServerSpan } from './http-span';
-import type { ExpressRoute, MetadataStorage, Middleware, RoutedRequest } from './internal-types';
 import { RequestMeasurement } from './metrics';
 import type { ActionPlan } from './plan';
-import { attachRequestTrace, requestTraceOf, RequestTrace } from './request-trace';
-import { matchRoute, routeEntry, type RouteEntry } from './routes';
+import { attachRequestTrace, RequestTrace } from './request-trace';
+import type { RouteEntry } from './routes';
 import { protocolVersion, serverAttributes, urlScheme } from './server-attributes';
 import type { Settings } from './settings';
-import { warnMisuse } from './warnings';
 
 /**
- * Registers `middleware` before the controller's own `@UseBefore` middlewares, so that a request they reject
- * (an authentication middleware's 401, say) still has its span.
+ * Starts the trace of a request to a traced route: its span (or instrumentation-http's, see {@link startSpan}),
+ * its measurement and the request hook, tied to `response` to be ended when it closes. Returns the context the
+ * rest of the request runs in.
+ *
+ * @param target - The request target as received (Express's `originalUrl`, not its mount-relative `url`).
  */
-export function registerFirstMiddleware(storage: MetadataStorage, controller: Function, middleware: Middleware): void {
-  const first = storage.uses.findIndex((use) => use.target === controller && use.method === undefined);
-  const use = { target: controller, method: undefined as unknown as string, middleware, afterAction: false };
-  if (first === -1) storage.uses.push(use);
-  else storage.uses.splice(first, 0, use);
+export function beginRequestTrace(
+  settings: Settings,
+  entry: RouteEntry,
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: string,
+): Context {
+  const requestTrace = startRequestTrace(settings, entry, request, response, target);
+  attachRequestTrace(response, requestTrace);
+  return requestTrace.context;
 }
 
-/**
- * The controller-wide middleware that starts a request's span. It finds the action through the Express
- * route the request matched, once per route: per request that is one lookup, the rest having been
- * computed per action and per route already.
- */
-export function requestMiddleware(settings: Settings, controller: Function, plans: readonly ActionPlan[]): Middleware {
-  // `null`: a route whose requests are not traced.
-  const entries = new WeakMap<ExpressRoute, RouteEntry | null>();
-  const entryFor = (route: ExpressRoute): RouteEntry | null => {
-    let entry = entries.get(route);
-    if (entry === undefined) {
-      entry = findRouteEntry(settings, controller, plans, route);
-      entries.set(route, entry);
-    }
-    return entry;
-  };
-  return function drumOtelRequest(request, response, next) {
-    const route = request.route;
-    if (route === undefined || requestTraceOf(response) !== undefined) return next();
-    const entry = entryFor(route);
-    if (entry === null) return next();
-    const requestTrace = startRequestTrace(settings, entry, request, response);
-    attachRequestTrace(response, requestTrace);
-    context.with(requestTrace.context, next);
-  };
-}
-
-function findRouteEntry(settings: Settings, controller: Function, plans: readonly ActionPlan[], route: ExpressRoute): RouteEntry | null {
-  const plan = matchRoute(plans, route, settings.routePrefixHint);
-  if (plan === undefined) {
-    warnMisuse(
-      'DRUM_OTEL_UNMATCHED_ROUTE',
-      `no action of ${controller.name} has the route ${routeTemplate(route.path)} that Express matched, so its requests ` +
-        'get no span. Were routes added to the controller after instrumentControllers() ran?',
-    );
-    return null;
-  }
-  if (!plan.traced) return null;
-  if (!settings.ownTracerProvider) checkApiCopies();
-  return routeEntry(plan, route, settings.spanNamePrefix);
-}
-
-function startRequestTrace(settings: Settings, entry: RouteEntry, request: RoutedRequest, response: ServerResponse): RequestTrace {
+function startRequestTrace(
+  settings: Settings,
+  entry: RouteEntry,
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: string,
+): RequestTrace {
   const method = request.method ?? 'GET';
   const scheme = urlScheme(request, settings.trustProxy);
-  const { span, spanContext, owned } = startSpan(settings, entry, request, method, scheme);
+  const { span, spanContext, owned } = startSpan(settings, entry, request, method, target, scheme);
   const instruments = settings.metrics?.current();
   const measurement = instruments && new RequestMeasurement(instruments, method, scheme, protocolVersion(request), entry.route);
   const hookInfo: HookInfo | undefined =
@@ -88,8 +57,9 @@ function startRequestTrace(settings: Settings, entry: RouteEntry, request: Route
 function startSpan(
   settings: Settings,
   entry: RouteEntry,
-  request: RoutedRequest,
+  request: IncomingMessage,
   method: string,
+  target: string,
   scheme: string,
 ): { span: Span; spanContext: Context; owned: boolean } {
   const active = context.active();
@@ -99,7 +69,6 @@ function startSpan(
     httpSpan.setAttributes(drumAttributes(settings, entry.plan, request, capturedHeaders(settings, request, {})));
     return { span: httpSpan, spanContext: active, owned: false };
   }
-  const target = request.originalUrl ?? request.url ?? '';
   // At the start, what the HTTP conventions give samplers (the request, its route, the captured headers).
   const attributes = capturedHeaders(settings, request, serverAttributes(request, method, entry.route, target, scheme, settings));
   const parent = nested ? active : propagation.extract(active, request.headers);
