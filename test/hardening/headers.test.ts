@@ -7,7 +7,7 @@ import { captureRequestHeaders, prepareHeaderCaptures } from '../../src/headers'
 import type { RequestHeaders } from '../../src/types';
 import type { RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
-import { RawClient, startServerWith } from './support';
+import { DRIVERS, RawClient } from './support';
 
 // The SDK's span limits, read from the environment when the provider is built (each test file is its own process).
 const VALUE_LIMIT = 256;
@@ -171,16 +171,18 @@ class CaptureController {
   }
 }
 
-let server: RunningServer;
+const servers = new Map<string, RunningServer>();
 
 test.before(async () => {
   instrumentControllers([PlainController]);
   instrumentControllers([CaptureController], { captureRequestHeaders: ['X-Request-ID', 'x-forwarded-for', 'Authorization', ...MANY.slice(0, 100)] });
-  server = await startServerWith({ controllers: [PlainController, CaptureController] }, { maxHeaderSize: 1024 * 1024 });
+  for (const driver of DRIVERS) {
+    servers.set(driver.name, await driver.start({ controllers: [PlainController, CaptureController] }, { maxHeaderSize: 1024 * 1024 }));
+  }
 });
 
 test.after.always(async () => {
-  await server?.close();
+  for (const server of servers.values()) await server.close();
 });
 
 test.beforeEach(() => {
@@ -189,7 +191,7 @@ test.beforeEach(() => {
 });
 
 /** One GET with these raw header lines; the bytes of `lines` are sent as they are (UTF-8). */
-async function getRaw(path: string, lines: string[]): Promise<{ status: number; body: string }> {
+async function getRaw(server: RunningServer, path: string, lines: string[]): Promise<{ status: number; body: string }> {
   const client = await RawClient.open(server.url);
   try {
     await client.write(Buffer.from(`${[`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...lines].join('\r\n')}\r\n\r\n`, 'utf8'));
@@ -200,87 +202,91 @@ async function getRaw(path: string, lines: string[]): Promise<{ status: number; 
   }
 }
 
-test.serial('150 headers besides the identity ones: served, and the span has exactly its documented attributes', async (t) => {
-  const lines = [...MANY.map((name) => `${name}: value-${name}`), 'X-DataRobot-Consumer-Id: user-1', 'x-datarobot-consumer-type: service'];
-  t.deepEqual(await getRaw('/h/plain/', lines), { status: 200, body: '{"ok":true}' });
-  const spans = await finishedSpans(exporter, 1);
-  t.is(spans.length, 1);
-  t.deepEqual(spans[0].attributes, {
-    'http.request.method': 'GET',
-    'http.route': '/h/plain/',
-    'url.path': '/h/plain/',
-    'url.scheme': 'http',
-    'server.address': '127.0.0.1',
-    'server.port': 80,
-    'client.address': '127.0.0.1',
-    'network.protocol.version': '1.1',
-    [ID]: 'user-1',
-    [TYPE]: 'service',
-    'http.response.status_code': 200,
-    'http.status_code': 200,
+for (const driver of DRIVERS) {
+  const server = () => servers.get(driver.name)!;
+
+  test.serial(`${driver.name}: 150 headers besides the identity ones: served, and the span has exactly its documented attributes`, async (t) => {
+    const lines = [...MANY.map((name) => `${name}: value-${name}`), 'X-DataRobot-Consumer-Id: user-1', 'x-datarobot-consumer-type: service'];
+    t.deepEqual(await getRaw(server(), '/h/plain/', lines), { status: 200, body: '{"ok":true}' });
+    const spans = await finishedSpans(exporter, 1);
+    t.is(spans.length, 1);
+    t.deepEqual(spans[0].attributes, {
+      'http.request.method': 'GET',
+      'http.route': driver.route('/h/plain/'),
+      'url.path': '/h/plain/',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'server.port': 80,
+      'client.address': '127.0.0.1',
+      'network.protocol.version': '1.1',
+      [ID]: 'user-1',
+      [TYPE]: 'service',
+      'http.response.status_code': 200,
+      'http.status_code': 200,
+    });
   });
-});
 
-test.serial('a 64 KB identity header: served, and the attribute is cut at the span limit of value length', async (t) => {
-  const big = 'u'.repeat(64 * 1024);
-  t.deepEqual(await getRaw('/h/plain/', [`x-datarobot-consumer-id: ${big}`, `x-datarobot-consumer-type: ${'t'.repeat(300)}`]), {
-    status: 200,
-    body: '{"ok":true}',
+  test.serial(`${driver.name}: a 64 KB identity header: served, and the attribute is cut at the span limit of value length`, async (t) => {
+    const big = 'u'.repeat(64 * 1024);
+    t.deepEqual(await getRaw(server(), '/h/plain/', [`x-datarobot-consumer-id: ${big}`, `x-datarobot-consumer-type: ${'t'.repeat(300)}`]), {
+      status: 200,
+      body: '{"ok":true}',
+    });
+    const [span] = await finishedSpans(exporter, 1);
+    t.is(span.attributes[ID], 'u'.repeat(VALUE_LIMIT));
+    t.is(span.attributes[TYPE], 't'.repeat(VALUE_LIMIT));
   });
-  const [span] = await finishedSpans(exporter, 1);
-  t.is(span.attributes[ID], 'u'.repeat(VALUE_LIMIT));
-  t.is(span.attributes[TYPE], 't'.repeat(VALUE_LIMIT));
-});
 
-test.serial('a 64 KB captured header: each recorded string is cut at the value length limit', async (t) => {
-  t.deepEqual(await getRaw('/h/capture/', [`x-request-id: ${'r'.repeat(64 * 1024)}`]), { status: 200, body: '{"ok":true}' });
-  const [span] = await finishedSpans(exporter, 1);
-  t.deepEqual(span.attributes['http.request.header.x-request-id'], ['r'.repeat(VALUE_LIMIT)]);
-});
+  test.serial(`${driver.name}: a 64 KB captured header: each recorded string is cut at the value length limit`, async (t) => {
+    t.deepEqual(await getRaw(server(), '/h/capture/', [`x-request-id: ${'r'.repeat(64 * 1024)}`]), { status: 200, body: '{"ok":true}' });
+    const [span] = await finishedSpans(exporter, 1);
+    t.deepEqual(span.attributes['http.request.header.x-request-id'], ['r'.repeat(VALUE_LIMIT)]);
+  });
 
-test.serial('103 captured headers: the span keeps as many attributes as the span limit allows and counts the dropped ones', async (t) => {
-  const lines = [...MANY.map((name) => `${name}: v`), 'x-request-id: r1', 'x-forwarded-for: 10.0.0.1', 'authorization: Bearer sk-64kb-secret'];
-  t.deepEqual(await getRaw('/h/capture/', lines), { status: 200, body: '{"ok":true}' });
-  const [span] = await finishedSpans(exporter, 1);
-  // 8 request attributes (no query, no user agent) + 103 captured at start, then 2 status attributes at the end.
-  t.is(Object.keys(span.attributes).length, COUNT_LIMIT);
-  t.is(span.droppedAttributesCount, 8 + 103 + 2 - COUNT_LIMIT);
-  t.is(span.attributes['http.request.method'], 'GET');
-  t.is(span.attributes['http.route'], '/h/capture/');
-  t.is(span.attributes['url.path'], '/h/capture/');
-  t.false(JSON.stringify(span.attributes).includes('sk-64kb-secret'));
-});
+  test.serial(`${driver.name}: 103 captured headers: the span keeps as many attributes as the span limit allows and counts the dropped ones`, async (t) => {
+    const lines = [...MANY.map((name) => `${name}: v`), 'x-request-id: r1', 'x-forwarded-for: 10.0.0.1', 'authorization: Bearer sk-64kb-secret'];
+    t.deepEqual(await getRaw(server(), '/h/capture/', lines), { status: 200, body: '{"ok":true}' });
+    const [span] = await finishedSpans(exporter, 1);
+    // 8 request attributes (no query, no user agent) + 103 captured at start, then 2 status attributes at the end.
+    t.is(Object.keys(span.attributes).length, COUNT_LIMIT);
+    t.is(span.droppedAttributesCount, 8 + 103 + 2 - COUNT_LIMIT);
+    t.is(span.attributes['http.request.method'], 'GET');
+    t.is(span.attributes['http.route'], driver.route('/h/capture/'));
+    t.is(span.attributes['url.path'], '/h/capture/');
+    t.false(JSON.stringify(span.attributes).includes('sk-64kb-secret'));
+  });
 
-test.serial('non-ASCII bytes in header values: served, recorded as Node decodes them (latin1), no exception', async (t) => {
-  const value = 'Zürich-用户-🙂';
-  t.deepEqual(await getRaw('/h/capture/', [`x-datarobot-consumer-id: ${value}`, `x-request-id: ${value}`]), { status: 200, body: '{"ok":true}' });
-  const [span] = await finishedSpans(exporter, 1);
-  const asNodeReadsIt = Buffer.from(value, 'utf8').toString('latin1');
-  t.is(span.attributes[ID], asNodeReadsIt);
-  t.deepEqual(span.attributes['http.request.header.x-request-id'], [asNodeReadsIt]);
-  t.deepEqual(diagRecords, []);
-});
+  test.serial(`${driver.name}: non-ASCII bytes in header values: served, recorded as Node decodes them (latin1), no exception`, async (t) => {
+    const value = 'Zürich-用户-🙂';
+    t.deepEqual(await getRaw(server(), '/h/capture/', [`x-datarobot-consumer-id: ${value}`, `x-request-id: ${value}`]), { status: 200, body: '{"ok":true}' });
+    const [span] = await finishedSpans(exporter, 1);
+    const asNodeReadsIt = Buffer.from(value, 'utf8').toString('latin1');
+    t.is(span.attributes[ID], asNodeReadsIt);
+    t.deepEqual(span.attributes['http.request.header.x-request-id'], [asNodeReadsIt]);
+    t.deepEqual(diagRecords, []);
+  });
 
-test.serial('repeated headers: identity values joined as Node joins them, captured ones as one string', async (t) => {
-  const lines = ['x-datarobot-consumer-id: a', 'X-DataRobot-Consumer-Id: b', 'x-forwarded-for: 10.0.0.1', 'X-Forwarded-For: 10.0.0.2'];
-  t.deepEqual(await getRaw('/h/capture/', lines), { status: 200, body: '{"ok":true}' });
-  const [span] = await finishedSpans(exporter, 1);
-  t.is(span.attributes[ID], 'a, b');
-  t.deepEqual(span.attributes['http.request.header.x-forwarded-for'], ['10.0.0.1, 10.0.0.2']);
-});
+  test.serial(`${driver.name}: repeated headers: identity values joined as Node joins them, captured ones as one string`, async (t) => {
+    const lines = ['x-datarobot-consumer-id: a', 'X-DataRobot-Consumer-Id: b', 'x-forwarded-for: 10.0.0.1', 'X-Forwarded-For: 10.0.0.2'];
+    t.deepEqual(await getRaw(server(), '/h/capture/', lines), { status: 200, body: '{"ok":true}' });
+    const [span] = await finishedSpans(exporter, 1);
+    t.is(span.attributes[ID], 'a, b');
+    t.deepEqual(span.attributes['http.request.header.x-forwarded-for'], ['10.0.0.1, 10.0.0.2']);
+  });
 
-test.serial('header names in any case on the wire match the identity headers and the captured names', async (t) => {
-  const lines = ['X-DATAROBOT-CONSUMER-ID: upper', 'x-DataRobot-consumer-TYPE: mixed', 'x-REQUEST-id: r-any'];
-  await getRaw('/h/capture/', lines);
-  const [span] = await finishedSpans(exporter, 1);
-  t.is(span.attributes[ID], 'upper');
-  t.is(span.attributes[TYPE], 'mixed');
-  t.deepEqual(span.attributes['http.request.header.x-request-id'], ['r-any']);
-});
+  test.serial(`${driver.name}: header names in any case on the wire match the identity headers and the captured names`, async (t) => {
+    const lines = ['X-DATAROBOT-CONSUMER-ID: upper', 'x-DataRobot-consumer-TYPE: mixed', 'x-REQUEST-id: r-any'];
+    await getRaw(server(), '/h/capture/', lines);
+    const [span] = await finishedSpans(exporter, 1);
+    t.is(span.attributes[ID], 'upper');
+    t.is(span.attributes[TYPE], 'mixed');
+    t.deepEqual(span.attributes['http.request.header.x-request-id'], ['r-any']);
+  });
 
-test.serial('empty identity headers give no attribute', async (t) => {
-  await getRaw('/h/plain/', ['x-datarobot-consumer-id:', 'x-datarobot-consumer-type:   ']);
-  const [span] = await finishedSpans(exporter, 1);
-  t.false(ID in span.attributes);
-  t.false(TYPE in span.attributes);
-});
+  test.serial(`${driver.name}: empty identity headers give no attribute`, async (t) => {
+    await getRaw(server(), '/h/plain/', ['x-datarobot-consumer-id:', 'x-datarobot-consumer-type:   ']);
+    const [span] = await finishedSpans(exporter, 1);
+    t.false(ID in span.attributes);
+    t.false(TYPE in span.attributes);
+  });
+}

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ReadableSpan } from '../helpers/sdk';
-import { createExpressServer, type RoutingControllersOptions } from 'routing-controllers';
+import Koa from 'koa';
+import { createExpressServer, useKoaServer, type RoutingControllersOptions } from 'routing-controllers';
 import { closeEachConnection, serve, type RunningServer } from '../helpers/server';
 
 /**
@@ -18,6 +19,38 @@ export async function startServerWith(
   const server = createServer(maxHeaderSize === undefined ? {} : { maxHeaderSize }, app);
   return serve(closeConnections ? closeEachConnection(server) : server, backlog);
 }
+
+/** What `startKoaServerWith` adds around a Koa app's own middlewares. */
+export type KoaOutermost = (ctx: Koa.Context, next: () => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * Like `startKoaServer`, with Node's own server options (a bigger `maxHeaderSize`), and `outermost` as the
+ * app's first middleware (before the body parser routing-controllers adds): a test's window on every request.
+ */
+export async function startKoaServerWith(
+  options: RoutingControllersOptions,
+  { maxHeaderSize, outermost }: { maxHeaderSize?: number; outermost?: KoaOutermost } = {},
+): Promise<RunningServer> {
+  const app = new Koa();
+  // Koa prints every error that reaches it; the tests assert on responses instead.
+  app.silent = true;
+  if (outermost !== undefined) app.use(outermost);
+  useKoaServer(app, options);
+  return serve(createServer(maxHeaderSize === undefined ? {} : { maxHeaderSize }, app.callback()));
+}
+
+/** A routing-controllers driver the hardening tests run on, with how it serves and names a route. */
+export interface HardeningDriver {
+  readonly name: 'Express' | 'Koa';
+  start(options: RoutingControllersOptions, server?: { maxHeaderSize?: number }): Promise<RunningServer>;
+  /** A route as the driver registers it: Koa's drops a trailing slash (`/h/plain/` is `/h/plain`). */
+  route(route: string): string;
+}
+
+export const DRIVERS: readonly HardeningDriver[] = [
+  { name: 'Express', start: (options, server) => startServerWith(options, server), route: (route) => route },
+  { name: 'Koa', start: (options, server) => startKoaServerWith(options, server), route: (route) => (route.length > 1 ? route.replace(/\/$/, '') : route) },
+];
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -8,7 +8,7 @@ import { Get, JsonController } from 'routing-controllers';
 import { instrumentControllers } from '../../src';
 import type { RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing } from '../helpers/tracing';
-import { RawClient, startServerWith } from './support';
+import { DRIVERS, RawClient } from './support';
 
 // W3C first, then B3 (single `b3` header or the multi x-b3-* headers): what a DRUM deployment registers.
 const { exporter } = registerTracing(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new B3Propagator()] }));
@@ -22,15 +22,15 @@ class TraceHeaderController {
   }
 }
 
-let server: RunningServer;
+const servers = new Map<string, RunningServer>();
 
 test.before(async () => {
   instrumentControllers([TraceHeaderController]);
-  server = await startServerWith({ controllers: [TraceHeaderController] }, { maxHeaderSize: 256 * 1024 });
+  for (const driver of DRIVERS) servers.set(driver.name, await driver.start({ controllers: [TraceHeaderController] }, { maxHeaderSize: 256 * 1024 }));
 });
 
 test.after.always(async () => {
-  await server?.close();
+  for (const server of servers.values()) await server.close();
 });
 
 test.beforeEach(() => {
@@ -48,7 +48,7 @@ const B3_SPAN = 'a2fb4a1d1a96d312';
 const TEN_KB = 'a'.repeat(10 * 1024);
 
 /** Sends one GET with exactly these header lines (raw, so repeated and odd headers reach the server as written). */
-async function getWith(headerLines: string[]): Promise<{ status: number; body: string }> {
+async function getWith(server: RunningServer, headerLines: string[]): Promise<{ status: number; body: string }> {
   const client = await RawClient.open(server.url);
   try {
     const head = ['GET /th/1 HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', ...headerLines].join('\r\n');
@@ -87,22 +87,6 @@ const newRootCases: [label: string, headerLines: string[]][] = [
   ['B3 multi: 10 KB trace id', [`x-b3-traceid: ${TEN_KB}`, `x-b3-spanid: ${B3_SPAN}`]],
 ];
 
-for (const [label, headerLines] of newRootCases) {
-  test.serial(`${label}: served normally, one new root SERVER span, nothing reported`, async (t) => {
-    t.deepEqual(await getWith(headerLines), { status: 200, body: '{"ok":true}' });
-    const spans = await finishedSpans(exporter, 1);
-    t.is(spans.length, 1);
-    const [span] = spans;
-    t.is(span.name, 'drum.GET /th/:id');
-    t.is(span.kind, SpanKind.SERVER);
-    t.is(span.parentSpanContext, undefined);
-    t.regex(span.spanContext().traceId, /^[0-9a-f]{32}$/);
-    t.false([TRACE, ZERO_TRACE, B3_TRACE, '1'.repeat(32)].includes(span.spanContext().traceId));
-    t.is(span.attributes['http.response.status_code'], 200);
-    t.deepEqual(diagRecords, []);
-  });
-}
-
 const parentCases: [label: string, headerLines: string[], traceId: string, parentId: string][] = [
   ['an upper-case TRACEPARENT header name', [`TRACEPARENT: ${VALID}`], TRACE, PARENT],
   ['a valid traceparent with a 10 KB tracestate', [`traceparent: ${VALID}`, `tracestate: vendor=${TEN_KB}`], TRACE, PARENT],
@@ -110,74 +94,94 @@ const parentCases: [label: string, headerLines: string[], traceId: string, paren
   ['a garbage traceparent beside a valid B3 single header', ['traceparent: garbage', `b3: ${B3_TRACE}-${B3_SPAN}-1`], B3_TRACE, B3_SPAN],
 ];
 
-for (const [label, headerLines, traceId, parentId] of parentCases) {
-  test.serial(`${label}: the valid parent is used and the request is served`, async (t) => {
-    t.deepEqual(await getWith(headerLines), { status: 200, body: '{"ok":true}' });
-    const spans = await finishedSpans(exporter, 1);
-    t.is(spans.length, 1);
-    t.is(spans[0].spanContext().traceId, traceId);
-    t.is(spans[0].parentSpanContext?.spanId, parentId);
-    t.is(spans[0].parentSpanContext?.isRemote, true);
-    t.deepEqual(diagRecords, []);
-  });
-}
-
-test.serial('a 10 KB tracestate is not carried into the span context', async (t) => {
-  await getWith([`traceparent: ${VALID}`, `tracestate: vendor=${TEN_KB}`]);
-  const [span] = await finishedSpans(exporter, 1);
-  t.false((span.spanContext().traceState?.serialize() ?? '').includes(TEN_KB));
-});
-
-test.serial('a valid parent that is not sampled: served, and no span is recorded (the parent-based sampler)', async (t) => {
-  t.deepEqual(await getWith([`traceparent: 00-${TRACE}-${PARENT}-00`]), { status: 200, body: '{"ok":true}' });
-  t.deepEqual(await finishedSpans(exporter, 1, 200), []);
-});
-
 // W3C Trace Context: version ff is invalid; version 00 has exactly four fields; a future version may carry
 // more after a `-`; all-zero ids are invalid.
 const W3C_SHAPE = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$/;
 const isValidTraceparent = (value: string) => W3C_SHAPE.test(value) && !(value.startsWith('00-') && value.length > 55);
 
-test.serial('property: any printable traceparent is served; the span has a parent exactly when it is valid', async (t) => {
-  const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: length, maxLength: length });
-  const traceparent = fc.oneof(
-    fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 80 }),
-    fc
-      .tuple(hex(2), hex(32), hex(16), hex(2), fc.constantFrom('', '-', '-00', 'x'))
-      .map(([version, traceId, spanId, flags, tail]) => `${version}-${traceId}-${spanId}-${flags}${tail}`.toLowerCase()),
-  );
-  await fc.assert(
-    fc.asyncProperty(traceparent, async (value) => {
-      exporter.reset();
-      const response = await getWith([`traceparent: ${value}`]);
-      if (response.status !== 200 || response.body !== '{"ok":true}') return false;
-      const valid = isValidTraceparent(value);
-      const sampled = valid && (parseInt(value.slice(53, 55), 16) & 1) === 1;
-      const spans = await finishedSpans(exporter, valid && !sampled ? 0 : 1, 1000);
-      if (valid && !sampled) return spans.length === 0;
-      if (spans.length !== 1) return false;
-      const parent = spans[0].parentSpanContext;
-      return valid ? parent?.traceId === value.slice(3, 35) && parent.spanId === value.slice(36, 52) : parent === undefined;
-    }),
-    { numRuns: 60, seed: 7 },
-  );
-  t.deepEqual(diagRecords, []);
-});
+for (const driver of DRIVERS) {
+  const server = () => servers.get(driver.name)!;
 
-test.serial('a request with every kind of bad trace header at once over keep-alive: each served, one span each', async (t) => {
-  const client = await RawClient.open(server.url);
-  try {
-    const requests = newRootCases.map(([, headerLines]) => `${['GET /th/2 HTTP/1.1', 'Host: 127.0.0.1', ...headerLines].join('\r\n')}\r\n\r\n`);
-    await client.write(requests.join(''));
-    const responses = await client.responses(requests.length);
-    t.deepEqual(
-      responses.map((response) => response.status),
-      requests.map(() => 200),
-    );
-  } finally {
-    client.destroy();
+  for (const [label, headerLines] of newRootCases) {
+    test.serial(`${driver.name}: ${label}: served normally, one new root SERVER span, nothing reported`, async (t) => {
+      t.deepEqual(await getWith(server(), headerLines), { status: 200, body: '{"ok":true}' });
+      const spans = await finishedSpans(exporter, 1);
+      t.is(spans.length, 1);
+      const [span] = spans;
+      t.is(span.name, 'drum.GET /th/:id');
+      t.is(span.kind, SpanKind.SERVER);
+      t.is(span.parentSpanContext, undefined);
+      t.regex(span.spanContext().traceId, /^[0-9a-f]{32}$/);
+      t.false([TRACE, ZERO_TRACE, B3_TRACE, '1'.repeat(32)].includes(span.spanContext().traceId));
+      t.is(span.attributes['http.response.status_code'], 200);
+      t.deepEqual(diagRecords, []);
+    });
   }
-  const spans = await finishedSpans(exporter, newRootCases.length);
-  t.is(spans.length, newRootCases.length);
-  t.true(spans.every((span) => span.parentSpanContext === undefined));
-});
+
+  for (const [label, headerLines, traceId, parentId] of parentCases) {
+    test.serial(`${driver.name}: ${label}: the valid parent is used and the request is served`, async (t) => {
+      t.deepEqual(await getWith(server(), headerLines), { status: 200, body: '{"ok":true}' });
+      const spans = await finishedSpans(exporter, 1);
+      t.is(spans.length, 1);
+      t.is(spans[0].spanContext().traceId, traceId);
+      t.is(spans[0].parentSpanContext?.spanId, parentId);
+      t.is(spans[0].parentSpanContext?.isRemote, true);
+      t.deepEqual(diagRecords, []);
+    });
+  }
+
+  test.serial(`${driver.name}: a 10 KB tracestate is not carried into the span context`, async (t) => {
+    await getWith(server(), [`traceparent: ${VALID}`, `tracestate: vendor=${TEN_KB}`]);
+    const [span] = await finishedSpans(exporter, 1);
+    t.false((span.spanContext().traceState?.serialize() ?? '').includes(TEN_KB));
+  });
+
+  test.serial(`${driver.name}: a valid parent that is not sampled: served, and no span is recorded (the parent-based sampler)`, async (t) => {
+    t.deepEqual(await getWith(server(), [`traceparent: 00-${TRACE}-${PARENT}-00`]), { status: 200, body: '{"ok":true}' });
+    t.deepEqual(await finishedSpans(exporter, 1, 200), []);
+  });
+
+  test.serial(`${driver.name}: property: any printable traceparent is served; the span has a parent exactly when it is valid`, async (t) => {
+    const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: length, maxLength: length });
+    const traceparent = fc.oneof(
+      fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 80 }),
+      fc
+        .tuple(hex(2), hex(32), hex(16), hex(2), fc.constantFrom('', '-', '-00', 'x'))
+        .map(([version, traceId, spanId, flags, tail]) => `${version}-${traceId}-${spanId}-${flags}${tail}`.toLowerCase()),
+    );
+    await fc.assert(
+      fc.asyncProperty(traceparent, async (value) => {
+        exporter.reset();
+        const response = await getWith(server(), [`traceparent: ${value}`]);
+        if (response.status !== 200 || response.body !== '{"ok":true}') return false;
+        const valid = isValidTraceparent(value);
+        const sampled = valid && (parseInt(value.slice(53, 55), 16) & 1) === 1;
+        const spans = await finishedSpans(exporter, valid && !sampled ? 0 : 1, 1000);
+        if (valid && !sampled) return spans.length === 0;
+        if (spans.length !== 1) return false;
+        const parent = spans[0].parentSpanContext;
+        return valid ? parent?.traceId === value.slice(3, 35) && parent.spanId === value.slice(36, 52) : parent === undefined;
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+    t.deepEqual(diagRecords, []);
+  });
+
+  test.serial(`${driver.name}: a request with every kind of bad trace header at once over keep-alive: each served, one span each`, async (t) => {
+    const client = await RawClient.open(server().url);
+    try {
+      const requests = newRootCases.map(([, headerLines]) => `${['GET /th/2 HTTP/1.1', 'Host: 127.0.0.1', ...headerLines].join('\r\n')}\r\n\r\n`);
+      await client.write(requests.join(''));
+      const responses = await client.responses(requests.length);
+      t.deepEqual(
+        responses.map((response) => response.status),
+        requests.map(() => 200),
+      );
+    } finally {
+      client.destroy();
+    }
+    const spans = await finishedSpans(exporter, newRootCases.length);
+    t.is(spans.length, newRootCases.length);
+    t.true(spans.every((span) => span.parentSpanContext === undefined));
+  });
+}
