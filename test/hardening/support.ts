@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import type { ReadableSpan } from '../helpers/sdk';
 import Koa from 'koa';
 import { createExpressServer, useKoaServer, type RoutingControllersOptions } from 'routing-controllers';
-import { closeEachConnection, serve, type RunningServer } from '../helpers/server';
+import { closeEachConnection, koaRoute, serve, type RunningServer } from '../helpers/server';
 
 /**
  * Like `startServer`, with Node's own server options (a bigger `maxHeaderSize`) and listen backlog; keeps
@@ -49,7 +49,7 @@ export interface HardeningDriver {
 
 export const DRIVERS: readonly HardeningDriver[] = [
   { name: 'Express', start: (options, server) => startServerWith(options, server), route: (route) => route },
-  { name: 'Koa', start: (options, server) => startKoaServerWith(options, server), route: (route) => (route.length > 1 ? route.replace(/\/$/, '') : route) },
+  { name: 'Koa', start: (options, server) => startKoaServerWith(options, server), route: koaRoute },
 ];
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

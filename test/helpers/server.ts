@@ -27,6 +27,23 @@ export async function startKoaServer(options: RoutingControllersOptions): Promis
   return serve(createServer(app.callback()));
 }
 
+/** A route as routing-controllers' Koa driver registers it: without a trailing slash (`/predict/` is `/predict`). */
+export function koaRoute(route: string): string {
+  return route.length > 1 && route.endsWith('/') ? route.slice(0, -1) : route;
+}
+
+/** A routing-controllers driver, how to start a server with it, and how it writes a controller's route. */
+export interface ServerDriver {
+  readonly name: 'Express' | 'Koa';
+  start(options: RoutingControllersOptions): Promise<RunningServer>;
+  route(route: string): string;
+}
+
+export const SERVER_DRIVERS: readonly ServerDriver[] = [
+  { name: 'Express', start: startServer, route: (route) => route },
+  { name: 'Koa', start: startKoaServer, route: koaRoute },
+];
+
 /**
  * Answers every request of `server` with `Connection: close`. After an error response, routing-controllers
  * calls next(error) and Express's final handler destroys the socket: a keep-alive client racing to reuse it
