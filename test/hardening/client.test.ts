@@ -1,13 +1,12 @@
 import 'reflect-metadata';
 import test from 'ava';
 import { trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '../helpers/sdk';
 import type { Response } from 'express';
 import { Body, Get, JsonController, Param, Post, Res } from 'routing-controllers';
 import { instrumentControllers } from '../../src';
 import type { RunningServer } from '../helpers/server';
 import { captureDiag, finishedSpans, registerTracing, spanNamed } from '../helpers/tracing';
-import { connectionCount, delay, drumSpans, RawClient, rawRequest, startServerWith, until } from './support';
+import { connectionCount, delay, drumSpans, listenerReport, RawClient, rawRequest, requestSummary, startServerWith, until } from './support';
 
 const { exporter } = registerTracing();
 const diagRecords = captureDiag();
@@ -16,15 +15,6 @@ const tracer = trace.getTracer('client-test');
 /** Handlers of /c/wait/:id park here until the test releases them. */
 const gates = new Map<string, () => void>();
 let started = 0;
-
-function listenerReport(response: Response) {
-  const socket = response.req.socket;
-  return {
-    close: response.listenerCount('close'),
-    finish: response.listenerCount('finish'),
-    socket: Object.fromEntries(socket.eventNames().map((name) => [String(name), socket.listenerCount(name)])),
-  };
-}
 
 @JsonController('/c')
 class ClientController {
@@ -90,15 +80,6 @@ test.afterEach(async (t) => {
   t.is(open, 0, 'the server still holds connections');
 });
 
-function attributesOf(span: ReadableSpan) {
-  return {
-    name: span.name,
-    path: span.attributes['url.path'],
-    status: span.attributes['http.response.status_code'],
-    aborted: span.attributes['drum.request.aborted'],
-  };
-}
-
 /** Sends the head of a POST announcing 100 bytes and 7 of them, and waits until its span started. */
 async function partialPost(): Promise<RawClient> {
   const client = await RawClient.open(server.url);
@@ -121,8 +102,8 @@ for (const [how, abort] of [
     abort(client);
     const spans = await finishedSpans(exporter, 1);
     t.is(spans.length, 1);
-    const { status, ...rest } = attributesOf(spans[0]);
-    t.deepEqual(rest, { name: 'drum.POST /c/body/', path: '/c/body/', aborted: true });
+    const { status, ...rest } = requestSummary(spans[0]);
+    t.deepEqual(rest, { name: 'drum.POST /c/body/', route: '/c/body/', path: '/c/body/', aborted: true });
     t.true(status === undefined || status === 400, String(status));
     await delay(50);
     t.is(exporter.getFinishedSpans().length, 1);
@@ -136,7 +117,7 @@ test.serial('abort while the handler awaits: one aborted span; the handler finis
   t.true(await until(() => gates.has('a1')));
   client.destroy();
   const spans = await finishedSpans(exporter, 1);
-  t.deepEqual(spans.map(attributesOf), [{ name: 'drum.GET /c/wait/:id', path: '/c/wait/a1', status: undefined, aborted: true }]);
+  t.deepEqual(spans.map(requestSummary), [{ name: 'drum.GET /c/wait/:id', route: '/c/wait/:id', path: '/c/wait/a1', status: undefined, aborted: true }]);
   gates.get('a1')!();
   gates.delete('a1');
   const after = await finishedSpans(exporter, 2);
@@ -160,7 +141,7 @@ test.serial('a slow-loris body sent a byte at a time, then completed: served, on
   t.is(response?.status, 200);
   t.is(response?.body, '{"n":1234567}');
   const spans = await finishedSpans(exporter, 1);
-  t.deepEqual(spans.map(attributesOf), [{ name: 'drum.POST /c/body/', path: '/c/body/', status: 200, aborted: undefined }]);
+  t.deepEqual(spans.map(requestSummary), [{ name: 'drum.POST /c/body/', route: '/c/body/', path: '/c/body/', status: 200, aborted: undefined }]);
 });
 
 test.serial('pipelined keep-alive requests on one socket: each answered in order, each span once with its own status', async (t) => {
@@ -181,10 +162,10 @@ test.serial('pipelined keep-alive requests on one socket: each answered in order
   t.is(responses[1].body, '{"n":2}');
   await client.end();
   const spans = await finishedSpans(exporter, 3);
-  t.deepEqual(spans.map(attributesOf).sort((a, b) => String(a.path).localeCompare(String(b.path))), [
-    { name: 'drum.POST /c/body/', path: '/c/body/', status: 200, aborted: undefined },
-    { name: 'drum.GET /c/ok/:id', path: '/c/ok/1', status: 200, aborted: undefined },
-    { name: 'drum.GET /c/ok/:id', path: '/c/ok/5', status: 200, aborted: undefined },
+  t.deepEqual(spans.map(requestSummary).sort((a, b) => String(a.path).localeCompare(String(b.path))), [
+    { name: 'drum.POST /c/body/', route: '/c/body/', path: '/c/body/', status: 200, aborted: undefined },
+    { name: 'drum.GET /c/ok/:id', route: '/c/ok/:id', path: '/c/ok/1', status: 200, aborted: undefined },
+    { name: 'drum.GET /c/ok/:id', route: '/c/ok/:id', path: '/c/ok/5', status: 200, aborted: undefined },
   ]);
 });
 
@@ -198,9 +179,9 @@ test.serial('pipelined requests cut off mid-way: the answered one is complete, t
   const spans = await finishedSpans(exporter, 2);
   gates.get('p2')!();
   gates.delete('p2');
-  const byPath = Object.fromEntries(drumSpans(spans).map((span) => [span.attributes['url.path'], attributesOf(span)]));
-  t.deepEqual(byPath['/c/ok/3'], { name: 'drum.GET /c/ok/:id', path: '/c/ok/3', status: 200, aborted: undefined });
-  t.deepEqual(byPath['/c/wait/p2'], { name: 'drum.GET /c/wait/:id', path: '/c/wait/p2', status: undefined, aborted: true });
+  const byPath = Object.fromEntries(drumSpans(spans).map((span) => [span.attributes['url.path'], requestSummary(span)]));
+  t.deepEqual(byPath['/c/ok/3'], { name: 'drum.GET /c/ok/:id', route: '/c/ok/:id', path: '/c/ok/3', status: 200, aborted: undefined });
+  t.deepEqual(byPath['/c/wait/p2'], { name: 'drum.GET /c/wait/:id', route: '/c/wait/:id', path: '/c/wait/p2', status: undefined, aborted: true });
   t.is(drumSpans(spans).length, Object.keys(byPath).length, 'one span per request');
   if (byPath['/c/ok/4'] !== undefined) t.true(byPath['/c/ok/4'].aborted, 'a request queued behind the cut-off one was not delivered');
 });

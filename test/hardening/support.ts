@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ReadableSpan } from '../helpers/sdk';
 import Koa from 'koa';
@@ -166,6 +166,30 @@ export function exportedText(spans: readonly ReadableSpan[]): string {
       resource: span.resource.attributes,
     })),
   );
+}
+
+/** What the request tests compare of a drum span: its name, route, path, status code and abort mark. */
+export function requestSummary(span: ReadableSpan) {
+  return {
+    name: span.name,
+    route: span.attributes['http.route'],
+    path: span.attributes['url.path'],
+    status: span.attributes['http.response.status_code'],
+    aborted: span.attributes['drum.request.aborted'],
+  };
+}
+
+/**
+ * The listeners on a response and on its socket, which a handler answers with: the client tests compare an
+ * instrumented action's with an uninstrumented twin's.
+ */
+export function listenerReport(response: ServerResponse) {
+  const socket = response.req.socket;
+  return {
+    close: response.listenerCount('close'),
+    finish: response.listenerCount('finish'),
+    socket: Object.fromEntries(socket.eventNames().map((name) => [String(name), socket.listenerCount(name)])),
+  };
 }
 
 /** The spans of this library (not the ones test handlers start). */
