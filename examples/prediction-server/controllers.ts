@@ -1,11 +1,14 @@
 import 'reflect-metadata';
-import type { Request, Response } from 'express';
-import { Controller, Get, JsonController, Post, Req, Res } from 'routing-controllers';
+import { Controller, Get, JsonController, Post } from 'routing-controllers';
 import { NoTrace, Traced } from 'drum-otel';
 import { DRUM_LANGUAGE_OTHER, DRUM_PROTOCOL_VERSION } from './drum-protocol';
 import type { IrisModel } from './model';
+import { Http, type NodeHttp } from './node-http';
 import { rowAnswers } from './row-answers';
 import { PredictorTimes, serverStats } from './stats';
+
+/** The framework serving the routes (routing-controllers' driver), which `/info/` reports as `drumServer`. */
+export type DrumServer = 'express' | 'koa';
 
 /** What the controllers serve, shared by one app's controllers. */
 export interface ControllerDependencies {
@@ -15,6 +18,8 @@ export interface ControllerDependencies {
   readonly version: string;
   /** Whether the app serves DRUM's chat routes; `/capabilities/` reports it. Default: `false`. */
   readonly chat?: boolean;
+  /** Default: `express`. */
+  readonly server?: DrumServer;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface ControllerDependencies {
  * a class for good, so an untraced app and a traced one (a benchmark builds both) must not share classes.
  */
 export function defineControllers(dependencies: ControllerDependencies): Function[] {
-  const { model, maxBodyBytes, version, chat = false } = dependencies;
+  const { model, maxBodyBytes, version, chat = false, server = 'express' } = dependencies;
   const times = new PredictorTimes();
   const answers = rowAnswers(model, { features: model.features, maxBodyBytes }, times);
 
@@ -35,7 +40,7 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
       return { message: 'OK' };
     }
 
-    // Express matches '/ping' too: routes are not strict about the trailing slash.
+    // '/ping' matches too: Express's routes are not strict about the trailing slash, and Koa's driver drops it.
     @Get('/ping/')
     ping() {
       return { message: 'OK' };
@@ -54,7 +59,7 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
         classLabels: model.classes,
         language: DRUM_LANGUAGE_OTHER,
         drumVersion: DRUM_PROTOCOL_VERSION,
-        drumServer: 'express',
+        drumServer: server,
         drumOtelVersion: version,
         modelMetadata: {
           name: 'iris-logistic-regression',
@@ -80,7 +85,8 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
     }
   }
 
-  // An action that answers through the response itself returns it: routing-controllers then leaves it alone.
+  // An action that answers through Node's response itself returns `answered`: routing-controllers then leaves
+  // the response alone.
   @Controller()
   class PredictionController {
     // DRUM serves one handler on three routes; each route's span carries its own http.route.
@@ -88,24 +94,24 @@ export function defineControllers(dependencies: ControllerDependencies): Functio
     @Post('/predictions/')
     @Post('/invocations')
     @Traced('drum.invocations')
-    async predict(@Req() request: Request, @Res() response: Response) {
-      await answers.predictions(request, response);
-      return response;
+    async predict(@Http() http: NodeHttp) {
+      await answers.predictions(http.request, http.response);
+      return http.answered;
     }
 
     @Post('/transform/')
     @Traced('drum.transform')
-    async transform(@Req() request: Request, @Res() response: Response) {
-      await answers.transformations(request, response);
-      return response;
+    async transform(@Http() http: NodeHttp) {
+      await answers.transformations(http.request, http.response);
+      return http.answered;
     }
 
     @Post('/predictUnstructured/')
     @Post('/predictionsUnstructured/')
     @Traced('drum.predictUnstructured')
-    async predictUnstructured(@Req() request: Request, @Res() response: Response) {
-      await answers.labels(request, response);
-      return response;
+    async predictUnstructured(@Http() http: NodeHttp) {
+      await answers.labels(http.request, http.response);
+      return http.answered;
     }
   }
 

@@ -6,9 +6,10 @@
  */
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import { requestPath, requestTarget } from './request-target';
 
 /** pino's numeric level of `warn`: records at or above it are printed on stderr. */
 const WARN_LEVEL = 40;
@@ -61,9 +62,9 @@ export function log(): Logger {
  * Logs a request the server answered with an error: a 4xx at WARN (the client's mistake) and a 5xx at ERROR,
  * with the reason. Called where the answer is sent, so the record is written inside the request's span.
  */
-export function logRejection(request: Request, status: number, reason: string, error?: unknown): void {
-  const fields = { 'http.request.method': request.method, 'url.path': request.path, 'http.response.status_code': status };
-  const message = `${request.method} ${request.originalUrl} -> ${status}: ${reason}`;
+export function logRejection(request: IncomingMessage, status: number, reason: string, error?: unknown): void {
+  const fields = { 'http.request.method': request.method, 'url.path': requestPath(request), 'http.response.status_code': status };
+  const message = `${request.method} ${requestTarget(request)} -> ${status}: ${reason}`;
   if (status >= 500) log().error({ ...fields, err: error }, message);
   else log().warn(fields, message);
 }

@@ -1,4 +1,5 @@
 import type { Express, RequestHandler } from 'express';
+import { allowHeader, methodNotAllowedAnswer } from './error-answers';
 import { logRejection } from './log';
 
 /** What this middleware reads of an Express 4 router layer: its path pattern and, for a route, its methods. */
@@ -13,13 +14,12 @@ function routerLayers(app: Express): readonly RouterLayer[] {
 
 /** The methods the app's routes serve on `path`, as an `Allow` header lists them (GET brings HEAD). */
 export function allowedMethods(app: Express, path: string): string[] {
-  const methods = new Set<string>();
+  const methods: string[] = [];
   for (const layer of routerLayers(app)) {
     if (layer.route === undefined || !layer.regexp.test(path)) continue;
-    for (const [method, served] of Object.entries(layer.route.methods)) if (served && method !== '_all') methods.add(method.toUpperCase());
+    for (const [method, served] of Object.entries(layer.route.methods)) if (served && method !== '_all') methods.push(method);
   }
-  if (methods.has('GET')) methods.add('HEAD');
-  return [...methods].sort();
+  return allowHeader(methods);
 }
 
 /**
@@ -31,8 +31,9 @@ export function methodNotAllowed(app: Express): RequestHandler {
     if (response.headersSent) return next();
     const allowed = allowedMethods(app, request.path);
     if (allowed.length === 0) return next();
+    const answer = methodNotAllowedAnswer(request.method, request.path, allowed);
     response.setHeader('Allow', allowed.join(', '));
-    logRejection(request, 405, `use ${allowed.join(' or ')}`);
-    response.status(405).json({ message: `ERROR: ${request.method} is not allowed on ${request.path}; use ${allowed.join(' or ')}` });
+    logRejection(request, answer.status, answer.reason);
+    response.status(answer.status).json(answer.body);
   };
 }

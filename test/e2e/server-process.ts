@@ -4,8 +4,12 @@ import { request } from 'node:http';
 import { delimiter, dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
-export const PREDICTION_SERVER = join(ROOT, 'build', 'examples', 'prediction-server', 'main.js');
-export const GATEWAY = join(ROOT, 'build', 'examples', 'two-services', 'gateway.js');
+// The examples of the build this test was compiled into (build/, or another --outDir beside it).
+const BUILD = join(__dirname, '..', '..');
+export const PREDICTION_SERVER = join(BUILD, 'examples', 'prediction-server', 'main.js');
+/** The same server on Koa (`npm run start:koa`). */
+export const KOA_PREDICTION_SERVER = join(BUILD, 'examples', 'prediction-server', 'main-koa.js');
+export const GATEWAY = join(BUILD, 'examples', 'two-services', 'gateway.js');
 
 /**
  * An upper bound, not an expectation: how long a process may take to print its ready line, to stop, or to

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { GenAiTelemetry, type GenAiTurn } from 'drum-otel';
 import type { IrisModel } from '../model';
+import { sendJson } from '../send-json';
 import { answer, CHAT_MODELS, type ChatModel } from './assistant';
 import { generate, type Generation, type GenerationEnd } from './generation';
 import { countPromptTokens, tokenize } from './tokens';
@@ -50,7 +51,7 @@ export class ChatCompletions {
   }
 
   /** Answers one request on `response`; resolves once the answer is out or the client has left. */
-  async answer(request: ChatRequest, response: Response): Promise<void> {
+  async answer(request: ChatRequest, response: ServerResponse): Promise<void> {
     const promptTokens = countPromptTokens(request.messages.map((message) => message.content));
     const turn = this.genAi.startTurn({
       model: request.model,
@@ -83,7 +84,7 @@ export class ChatCompletions {
     turn.end({ finishReasons: [generation.end], messages: [{ role: 'assistant', content: text }] });
     const totals = usage(promptTokens, generation.tokens.length);
     if (!request.stream) {
-      response.status(200).json(completion(identity, text, generation.end, totals));
+      sendJson(response, 200, completion(identity, text, generation.end, totals));
       return;
     }
     response.write(chunkEvent(identity, {}, generation.end, request.includeUsage));
@@ -102,7 +103,7 @@ export class ChatCompletions {
 }
 
 /** The stream's head and its first chunk, which names the role, as OpenAI's streams start. */
-function startStream(response: Response, identity: CompletionIdentity, includeUsage: boolean): void {
+function startStream(response: ServerResponse, identity: CompletionIdentity, includeUsage: boolean): void {
   response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   response.write(chunkEvent(identity, { role: 'assistant', content: '' }, null, includeUsage));
 }

@@ -1,12 +1,15 @@
 import 'reflect-metadata';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { Controller, Get, JsonController, Post, Req, Res, UseBefore } from 'routing-controllers';
+import type { ServerResponse } from 'node:http';
+import { Controller, Get, JsonController, Post } from 'routing-controllers';
 import { NoTrace, Traced } from 'drum-otel';
 import type { IrisModel } from '../model';
-import { CHAT_MODELS, MODELS_CREATED } from './assistant';
+import { Http, type NodeHttp } from '../node-http';
 import { logRejection } from '../log';
+import { sendJson } from '../send-json';
+import { CHAT_MODELS, MODELS_CREATED } from './assistant';
+import { chatBodyReader } from './body';
 import { ChatCompletions, type ChatOptions } from './completions';
-import { openAiError, parseChatRequest, type OpenAiError } from './wire';
+import { parseChatRequest, type OpenAiError } from './wire';
 
 /** What the chat routes need from the app. */
 export interface ChatDependencies extends ChatOptions {
@@ -14,21 +17,9 @@ export interface ChatDependencies extends ChatOptions {
   readonly maxBodyBytes: number;
 }
 
-function send(response: Response, failure: OpenAiError): void {
+function send(response: ServerResponse, failure: OpenAiError): void {
   logRejection(response.req, failure.status, failure.body.error.message);
-  response.status(failure.status).json(failure.body);
-}
-
-/** Reads the body as bytes; a body the parser refuses (too large, cut off) gets an OpenAI-shaped error. */
-function chatBodyReader(maxBodyBytes: number) {
-  const raw = express.raw({ type: () => true, limit: maxBodyBytes });
-  return (request: Request, response: Response, next: NextFunction) =>
-    raw(request, response, (error?: unknown) => {
-      if (error === undefined) return next();
-      const { status, type, message } = error as { status?: number; type?: string; message?: string };
-      const text = type === 'entity.too.large' ? `The request body is larger than the limit of ${maxBodyBytes} bytes.` : String(message);
-      send(response, openAiError(typeof status === 'number' ? status : 400, text));
-    });
+  sendJson(response, failure.status, failure.body);
 }
 
 /**
@@ -39,18 +30,19 @@ function chatBodyReader(maxBodyBytes: number) {
 export function defineChatControllers(dependencies: ChatDependencies): Function[] {
   const completions = new ChatCompletions(dependencies.model, dependencies);
   const modelIds = completions.modelIds;
+  const readBody = chatBodyReader(dependencies.maxBodyBytes);
 
   @Controller()
-  @UseBefore(chatBodyReader(dependencies.maxBodyBytes))
   class ChatController {
     @Post('/chat/completions')
     @Post('/v1/chat/completions')
     @Traced('drum.chat.completions')
-    async complete(@Req() request: Request, @Res() response: Response) {
-      const parsed = parseChatRequest(request.body, modelIds);
+    async complete(@Http() { request, response, answered }: NodeHttp) {
+      const body = await readBody(request, response);
+      const parsed = 'status' in body ? body : parseChatRequest(body, modelIds);
       if ('status' in parsed) send(response, parsed);
       else await completions.answer(parsed, response);
-      return response;
+      return answered;
     }
   }
 

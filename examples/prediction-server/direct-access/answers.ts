@@ -1,5 +1,6 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { sendJson } from '../send-json';
 
 /** DRUM's answer when the model runs on no OpenAI-compatible server. */
 export const NOT_SUPPORTED_MESSAGE = 'This endpoint is only supported by OpenAI based predictors';
@@ -8,12 +9,12 @@ export const NOT_SUPPORTED_MESSAGE = 'This endpoint is only supported by OpenAI 
  * Answers `{"message": ...}` with `status` and marks the request's span ERROR: drum-otel sets that status for
  * a 5xx itself, but DRUM's 400 of a predictor without a backend is an error of the deployment too.
  */
-export function failDirectAccess(response: Response, status: number, message: string): void {
+export function failDirectAccess(response: ServerResponse, status: number, message: string): void {
   trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message });
   if (response.headersSent) {
     // The backend's answer had started: all the client can still learn is that it was cut.
     response.destroy();
     return;
   }
-  response.status(status).json({ message });
+  sendJson(response, status, { message });
 }

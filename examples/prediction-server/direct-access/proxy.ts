@@ -1,6 +1,6 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Request, Response } from 'express';
+import { requestTarget } from '../request-target';
 import { failDirectAccess, NOT_SUPPORTED_MESSAGE } from './answers';
 import { forwardedRequestHeaders, returnedResponseHeaders } from './headers';
 import type { DirectAccessSettings } from './settings';
@@ -23,13 +23,13 @@ export class DirectAccessProxy {
   constructor(private readonly options: DirectAccessOptions) {}
 
   /** Answers one request; resolves once the answer is out, cut, or the client has left. */
-  forward(request: Request, response: Response): Promise<void> {
+  forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { backend, timeoutMs, urlPrefix = '' } = this.options;
     if (backend === undefined) {
       failDirectAccess(response, 400, NOT_SUPPORTED_MESSAGE);
       return Promise.resolve();
     }
-    const target = backendUrl(backend, request.originalUrl, urlPrefix);
+    const target = backendUrl(backend, requestTarget(request), urlPrefix);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve) => {
       let settled = false;
@@ -63,7 +63,7 @@ export class DirectAccessProxy {
 }
 
 /** Sends the backend's status, headers and body on unchanged, chunk by chunk. */
-function relay(answer: IncomingMessage, response: Response, done: () => void): void {
+function relay(answer: IncomingMessage, response: ServerResponse, done: () => void): void {
   response.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.rawHeaders, answer.headers.connection));
   // Server-sent events must leave at once, not when Node's first write would have sent the head.
   response.flushHeaders();

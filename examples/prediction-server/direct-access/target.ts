@@ -1,4 +1,4 @@
-/** The direct-access route segments, as DRUM serves them (Express matches them in any case). */
+/** The direct-access route segments, as DRUM serves them (Express and @koa/router match them in any case). */
 const ROUTE_SEGMENT = /^\/(?:directAccess|nim)(?=\/)/i;
 
 /**
@@ -6,7 +6,7 @@ const ROUTE_SEGMENT = /^\/(?:directAccess|nim)(?=\/)/i;
  * trailing slash><query>`, as DRUM builds it. The path and query are taken as sent (no decoding), so
  * `%2F` and the like reach the backend unchanged.
  *
- * @param originalUrl - Express's `request.originalUrl`: the request target, URL_PREFIX included.
+ * @param originalUrl - The request target as received (`requestTarget`), URL_PREFIX included.
  * @param urlPrefix - URL_PREFIX as the app was given it (`/drum` or empty).
  */
 export function backendUrl(backend: URL, originalUrl: string, urlPrefix: string): URL {
