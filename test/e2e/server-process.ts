@@ -11,6 +11,13 @@ export const PREDICTION_SERVER = join(BUILD, 'examples', 'prediction-server', 'm
 export const KOA_PREDICTION_SERVER = join(BUILD, 'examples', 'prediction-server', 'main-koa.js');
 export const GATEWAY = join(BUILD, 'examples', 'two-services', 'gateway.js');
 
+/** The example server on each driver: its script, and how the driver writes a route in spans (`http.route`). */
+export const PREDICTION_SERVERS = [
+  { name: 'Express', script: PREDICTION_SERVER, route: (route: string) => route },
+  // routing-controllers' Koa driver registers routes without their trailing slash.
+  { name: 'Koa', script: KOA_PREDICTION_SERVER, route: (route: string) => (route.length > 1 ? route.replace(/\/$/, '') : route) },
+] as const;
+
 /**
  * An upper bound, not an expectation: how long a process may take to print its ready line, to stop, or to
  * run to its end while other work keeps every core busy (a start takes under a second on an idle machine,
@@ -144,14 +151,15 @@ export function startProcess(t: ExecutionContext, script: string, env: Record<st
 }
 
 /**
- * Runs `npm start` in the repository as a user would, without its `prestart` build (`--ignore-scripts`: the
- * suite was built already), with this test's Node first on PATH. `child` is the npm process.
+ * Runs `npm start` (or `npm run <script>`, e.g. `start:koa`) in the repository as a user would, without its
+ * pre-script's build (`--ignore-scripts`: the suite was built already), with this test's Node first on PATH.
+ * `child` is the npm process.
  */
-export function startNpmStart(t: ExecutionContext, env: Record<string, string>): Promise<ServerProcess> {
+export function startNpmStart(t: ExecutionContext, env: Record<string, string>, script = 'start'): Promise<ServerProcess> {
   const path = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
   return startCommand(
     t,
-    { file: 'npm', args: ['start', '--ignore-scripts'], label: `npm start (${JSON.stringify(env)})` },
+    { file: 'npm', args: ['run', script, '--ignore-scripts'], label: `npm run ${script} (${JSON.stringify(env)})` },
     { ...cleanEnv(env), PATH: path },
   );
 }
