@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import express, { type RequestHandler } from 'express';
 import { Body, Get, JsonController, Post, useExpressServer } from 'routing-controllers';
-import type { Instrumentation } from './configs';
+import type { Framework, Instrumentation } from './configs';
 import { loadExampleApp, type RequestListener } from './example-app';
 
 /** The worst case for relative overhead: an action that does nothing but return its body. */
@@ -49,14 +49,21 @@ export interface BenchApp {
 type Middleware = (request: unknown, response: unknown, next: () => void) => void;
 
 /** The bench's own Express app; `beforeRoutes` (the `floor` middleware) runs first for every request. */
-async function ownApp(instrumentation: Instrumentation, beforeRoutes: Middleware | undefined): Promise<RequestListener> {
+function ownApp(controllers: Function[], beforeRoutes: Middleware | undefined): RequestListener {
   const app = express();
   // Express would otherwise log every error routing-controllers hands it; the bench counts non-2xx instead.
   app.set('env', 'production');
   if (beforeRoutes !== undefined) app.use(beforeRoutes as RequestHandler);
-  const controllers = await instrumentBenchControllers(instrumentation);
   useExpressServer(app, { controllers, defaultErrorHandler: true });
   return app as unknown as RequestListener;
+}
+
+/** The bench's own app on `framework`; the Koa row has no `beforeRoutes` (its configurations need none). */
+async function ownFrameworkApp(framework: Framework, instrumentation: Instrumentation, beforeRoutes: Middleware | undefined): Promise<RequestListener> {
+  const controllers = await instrumentBenchControllers(instrumentation);
+  if (framework === 'express') return ownApp(controllers, beforeRoutes);
+  const { ownKoaApp } = await import('./koa-app');
+  return ownKoaApp(controllers);
 }
 
 /**
@@ -64,9 +71,9 @@ async function ownApp(instrumentation: Instrumentation, beforeRoutes: Middleware
  * would slow every echo request); requests are dispatched by path instead. The example's routes are built
  * by its factory, so `floor` enters its context around the example app instead of inside it.
  */
-export async function buildBenchApp(instrumentation: Instrumentation, beforeRoutes?: Middleware): Promise<BenchApp> {
-  const own = await ownApp(instrumentation, beforeRoutes);
-  const example = loadExampleApp(instrumentation);
+export async function buildBenchApp(instrumentation: Instrumentation, beforeRoutes?: Middleware, framework: Framework = 'express'): Promise<BenchApp> {
+  const own = await ownFrameworkApp(framework, instrumentation, beforeRoutes);
+  const example = loadExampleApp(instrumentation, framework);
   if (example.listener === undefined) return { listener: own, routes: ['echo'], notes: example.notes };
   const exampleListener = example.listener;
   const predict: RequestListener =

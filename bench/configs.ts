@@ -3,6 +3,9 @@
  * Kept free of OpenTelemetry and Express imports: the server reads it before it decides what to load.
  */
 
+/** The web framework a configuration's app runs on: routing-controllers' Express or Koa driver. */
+export type Framework = 'express' | 'koa';
+
 /** How drum-otel instruments the bench's controllers (and whether the example app is instrumented). */
 export type Instrumentation = 'none' | 'traced' | 'notrace';
 
@@ -39,6 +42,8 @@ export type Sdk =
   | { readonly kind: 'provider+logs' }
   /** The bare provider plus instrumentation-http and -express. */
   | { readonly kind: 'auto' }
+  /** The bare provider plus instrumentation-http and -koa (the Koa row's `auto`). */
+  | { readonly kind: 'auto-koa' }
   /** An SDK `MeterProvider` registered globally and a middleware that records each request's duration. */
   | { readonly kind: 'metrics-only' }
   /** `AsyncLocalStorageContextManager` enabled and a middleware that only enters a context. */
@@ -57,6 +62,8 @@ export interface ConfigSpec {
   readonly sdk: Sdk;
   /** Run when BENCH_CONFIGS is unset; the others (the bisection of the shipped set-up) only when named. */
   readonly byDefault: boolean;
+  /** Default: `express`. */
+  readonly framework?: Framework;
 }
 
 const SHIPPED = { kind: 'setupOtel', exporter: 'none', ratio: 1 } as const;
@@ -87,6 +94,11 @@ export const CONFIGS = [
   { name: 'shipped-context', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-context-manager' }, byDefault: false },
   { name: 'shipped-diag', instrumentation: 'traced', sdk: { ...SHIPPED, ablation: 'no-diag' }, byDefault: false },
   { name: 'shipped-off', instrumentation: 'traced', sdk: { ...SHIPPED, ratio: 0 }, byDefault: false },
+  // The Koa row: the same app on routing-controllers' Koa driver, untraced, with drum-otel, and with the
+  // upstream instrumentations, so that drum-otel on Koa is compared with what a Koa user would run instead.
+  { name: 'koa-baseline', instrumentation: 'none', sdk: { kind: 'none' }, byDefault: true, framework: 'koa' },
+  { name: 'koa-drum-otel', instrumentation: 'traced', sdk: { kind: 'provider' }, byDefault: true, framework: 'koa' },
+  { name: 'koa-auto', instrumentation: 'none', sdk: { kind: 'auto-koa' }, byDefault: true, framework: 'koa' },
 ] as const satisfies readonly ConfigSpec[];
 
 export type ConfigName = (typeof CONFIGS)[number]['name'];

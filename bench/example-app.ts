@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { Instrumentation } from './configs';
+import type { Framework, Instrumentation } from './configs';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -17,14 +17,23 @@ export interface ExampleApp {
   readonly notes: readonly string[];
 }
 
-interface ExampleModule {
-  createPredictionApp(options?: { tracing?: boolean }): RequestListener;
+/** Where each framework's example app is, and how its factory's result becomes a request listener. */
+interface ExampleEntry {
+  readonly file: string;
+  readonly factory: string;
+  listener(app: unknown): RequestListener;
 }
 
-const EXAMPLE_MODULE = join(__dirname, '..', 'examples', 'prediction-server', 'app.js');
+const EXAMPLE_ENTRIES: Readonly<Record<Framework, ExampleEntry>> = {
+  express: { file: 'app', factory: 'createPredictionApp', listener: (app) => app as RequestListener },
+  koa: { file: 'koa-app', factory: 'createKoaPredictionApp', listener: (app) => (app as { callback(): RequestListener }).callback() },
+};
 
-function isExampleModule(value: unknown): value is ExampleModule {
-  return typeof (value as Partial<ExampleModule> | null)?.createPredictionApp === 'function';
+type ExampleFactory = (options?: { tracing?: boolean }) => unknown;
+
+function factoryOf(module: unknown, name: string): ExampleFactory | undefined {
+  const factory = (module as Record<string, unknown> | null)?.[name];
+  return typeof factory === 'function' ? (factory as ExampleFactory) : undefined;
 }
 
 /**
@@ -32,18 +41,21 @@ function isExampleModule(value: unknown): value is ExampleModule {
  * traces, plain in the others (`auto` instruments it from outside, `floor` wraps it). The example's predict
  * actions are @Traced by the example itself, so `notrace` has no @NoTrace() predict route to measure.
  */
-export function loadExampleApp(instrumentation: Instrumentation): ExampleApp {
-  if (!existsSync(EXAMPLE_MODULE)) {
-    return { routes: [], notes: ['examples/prediction-server/app.ts does not exist: POST /predict/ is not measured'] };
+export function loadExampleApp(instrumentation: Instrumentation, framework: Framework = 'express'): ExampleApp {
+  const entry = EXAMPLE_ENTRIES[framework];
+  const source = `examples/prediction-server/${entry.file}.ts`;
+  const modulePath = join(__dirname, '..', 'examples', 'prediction-server', `${entry.file}.js`);
+  if (!existsSync(modulePath)) {
+    return { routes: [], notes: [`${source} does not exist: POST /predict/ is not measured`] };
   }
   if (instrumentation === 'notrace') {
     return { routes: [], notes: ["the example's /predict/ is @Traced by the example: no @NoTrace() predict route to measure"] };
   }
   // Loaded only when it exists (checked above), so a bench of a checkout without the example still runs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const module: unknown = require(EXAMPLE_MODULE);
-  if (!isExampleModule(module)) {
-    return { routes: [], notes: ['examples/prediction-server/app.ts does not export createPredictionApp(options)'] };
+  const factory = factoryOf(require(modulePath), entry.factory);
+  if (factory === undefined) {
+    return { routes: [], notes: [`${source} does not export ${entry.factory}(options)`] };
   }
-  return { listener: module.createPredictionApp({ tracing: instrumentation === 'traced' }), routes: ['predict'], notes: [] };
+  return { listener: entry.listener(factory({ tracing: instrumentation === 'traced' })), routes: ['predict'], notes: [] };
 }

@@ -211,6 +211,9 @@ const COLOURS: Record<string, string> = {
   'span-only@1%': '#ffbb78',
   'span-only-bare': '#ffd92f',
   'metrics-only': '#98df8a',
+  'koa-baseline': '#c7c7c7',
+  'koa-drum-otel': '#8c564b',
+  'koa-auto': '#ff9896',
 };
 
 const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

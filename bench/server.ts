@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const spec = configSpec(config);
   const { tracing, beforeRoutes } = await prepare(spec);
   const { buildBenchApp } = await import('./app');
-  const bench = await buildBenchApp(spec.instrumentation, beforeRoutes);
+  const bench = await buildBenchApp(spec.instrumentation, beforeRoutes, spec.framework);
   const server = await listen(bench.listener);
 
   let requests = 0;

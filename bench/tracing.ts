@@ -14,7 +14,8 @@ import {
   type ExportResult,
 } from '@opentelemetry/core';
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { OTLP_URL_ENV, type Ablation, type Sdk } from './configs';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { OTLP_URL_ENV, type Ablation, type Framework, type Sdk } from './configs';
 
 /** What the server needs from the tracing set-up of its configuration. */
 export interface Tracing {
@@ -116,13 +117,20 @@ async function setUpShipped(sdk: Extract<Sdk, { kind: 'setupOtel' }>): Promise<T
   return { flush: () => otel.forceFlush(), exportedSpans: () => null };
 }
 
-async function registerAutoInstrumentation(): Promise<void> {
-  const [{ registerInstrumentations }, { HttpInstrumentation }, { ExpressInstrumentation }] = await Promise.all([
+/** The framework's upstream instrumentation (-express or -koa), loaded only for the configuration that uses it. */
+async function frameworkInstrumentation(framework: Framework): Promise<Instrumentation> {
+  if (framework === 'koa') return new (await import('@opentelemetry/instrumentation-koa')).KoaInstrumentation();
+  return new (await import('@opentelemetry/instrumentation-express')).ExpressInstrumentation();
+}
+
+/** instrumentation-http and the framework's, registered before the framework loads (they patch it as it is required). */
+async function registerAutoInstrumentation(framework: Framework): Promise<void> {
+  const [{ registerInstrumentations }, { HttpInstrumentation }, instrumentation] = await Promise.all([
     import('@opentelemetry/instrumentation'),
     import('@opentelemetry/instrumentation-http'),
-    import('@opentelemetry/instrumentation-express'),
+    frameworkInstrumentation(framework),
   ]);
-  registerInstrumentations({ instrumentations: [new HttpInstrumentation(), new ExpressInstrumentation()] });
+  registerInstrumentations({ instrumentations: [new HttpInstrumentation(), instrumentation] });
 }
 
 /**
@@ -288,9 +296,10 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
       return registerProviderAndMeters();
     case 'provider+logs':
       return registerProviderAndLogs();
-    case 'auto': {
+    case 'auto':
+    case 'auto-koa': {
       const tracing = registerProvider(undefined);
-      await registerAutoInstrumentation();
+      await registerAutoInstrumentation(sdk.kind === 'auto-koa' ? 'koa' : 'express');
       return tracing;
     }
     case 'metrics-only':
