@@ -5,6 +5,7 @@ import { createPredictionApp } from '../examples/prediction-server/app';
 import type { PredictionAppOptions } from '../examples/prediction-server/app-routing';
 import { createKoaPredictionApp } from '../examples/prediction-server/koa-app';
 import { IRIS_CSV } from './e2e/server-process';
+import { PREDICTION_APP_DRIVERS } from './helpers/prediction-apps';
 import { listen, type RunningServer } from './helpers/server';
 import { finishedSpans, registerTracing } from './helpers/tracing';
 
@@ -21,7 +22,8 @@ interface Pair {
 }
 
 async function pairOf(options: PredictionAppOptions): Promise<Pair> {
-  return { express: await listen(createPredictionApp(options)), koa: await listen(createKoaPredictionApp(options).callback()) };
+  const [express, koa] = await Promise.all(PREDICTION_APP_DRIVERS.map((driver) => driver.listen(options)));
+  return { express, koa };
 }
 
 const servers: RunningServer[] = [];
