@@ -11,11 +11,14 @@ export const PREDICTION_SERVER = join(BUILD, 'examples', 'prediction-server', 'm
 export const KOA_PREDICTION_SERVER = join(BUILD, 'examples', 'prediction-server', 'main-koa.js');
 export const GATEWAY = join(BUILD, 'examples', 'two-services', 'gateway.js');
 
-/** The example server on each driver: its script, and how the driver writes a route in spans (`http.route`). */
+/**
+ * The example server on each driver: its script, how the driver writes a route in spans (`http.route`), and the
+ * "any path" of the direct-access routes (`/directAccess/*` on Express, `/directAccess/(.*)` on Koa).
+ */
 export const PREDICTION_SERVERS = [
-  { name: 'Express', script: PREDICTION_SERVER, route: (route: string) => route },
+  { name: 'Express', script: PREDICTION_SERVER, route: (route: string) => route, anyPath: '*' },
   // routing-controllers' Koa driver registers routes without their trailing slash.
-  { name: 'Koa', script: KOA_PREDICTION_SERVER, route: (route: string) => (route.length > 1 ? route.replace(/\/$/, '') : route) },
+  { name: 'Koa', script: KOA_PREDICTION_SERVER, route: (route: string) => (route.length > 1 ? route.replace(/\/$/, '') : route), anyPath: '(.*)' },
 ] as const;
 
 /**
