@@ -26,6 +26,7 @@ export interface PredictionAppOptions {
   readonly directAccess?: DirectAccessSettings;
 }
 
+/** The request body limit of both apps unless `maxBodyBytes` says otherwise: 10 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** The committed model, checked once. */
