@@ -114,6 +114,11 @@ export function cpuPerRequest(usage: WindowUsage): number {
   return usage.requests > 0 ? usage.cpuMicros / usage.requests : Number.NaN;
 }
 
+/** Kilobytes (1024 bytes) the server allocated on V8's heap per request it received over a window (NaN when none). */
+export function allocatedKbPerRequest(usage: WindowUsage): number {
+  return usage.requests > 0 ? usage.allocatedBytes / 1024 / usage.requests : Number.NaN;
+}
+
 /**
  * Measures a window with `once` and, while the server side was less busy than `settings.minBusy`, again, at
  * most `settings.maxAttempts` times in all: the busiest attempt and how many there were.
@@ -141,7 +146,7 @@ function describeWindow(window: WindowResult): string {
   const retried = window.attempts > 1 ? `  (best of ${window.attempts})` : '';
   return (
     `  r${window.round} ${window.route.padEnd(8)} ${window.config.padEnd(15)} ${load.requestsPerSecond.toFixed(0).padStart(6)} req/s` +
-    `  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  ${cpu.toFixed(1)} us/req  busy ${busyness(window).toFixed(2)}${retried}${failures}`
+    `  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  ${cpu.toFixed(1)} us/req  ${allocatedKbPerRequest(usage).toFixed(2)} KB/req  busy ${busyness(window).toFixed(2)}${retried}${failures}`
   );
 }
 

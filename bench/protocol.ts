@@ -15,6 +15,11 @@ export interface WindowUsage {
   readonly requests: number;
   /** Spans that reached the exporter; `null` when the configuration has no SDK. */
   readonly spans: number | null;
+  /**
+   * Bytes the server allocated on V8's heap over the window (`v8.getHeapStatistics().total_allocated_bytes`):
+   * unlike CPU time, the same whatever else runs on the machine, and what the garbage collector pays for.
+   */
+  readonly allocatedBytes: number;
   /** The window's bounds on the server's monotonic clock (microseconds, the clock of --cpu-prof samples). */
   readonly startedAtUs: number;
   readonly stoppedAtUs: number;

@@ -34,6 +34,8 @@ export interface PassReport {
 const fixed = (value: number | null, digits: number): string => (value === null || Number.isNaN(value) ? '-' : value.toFixed(digits));
 const signed = (value: number | null): string => (value === null ? '-' : `${value >= 0 ? '+' : ''}${value.toFixed(1)}`);
 
+const signedKb = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
+
 const iqr = (range: readonly [number, number] | null): string => (range === null ? '-' : `${signed(range[0])}..${signed(range[1])}`);
 
 /** Below this median busyness a row's req/s (and every ratio built on it) measured the machine, not the code. */
@@ -41,14 +43,14 @@ const UNRELIABLE_BUSY = 0.9;
 
 export function markdownTable(summaries: readonly Summary[]): string {
   const header = [
-    '| route | configuration | req/s | x baseline | p50 ms | p99 ms | CPU us/req | +us vs baseline | IQR of +us | server busy | spans/req |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| route | configuration | req/s | x baseline | p50 ms | p99 ms | CPU us/req | +us vs baseline | IQR of +us | KB alloc/req | server busy | spans/req |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   const rows = summaries.map(
     (s) =>
       `| ${s.route} | ${s.config}${s.failures > 0 ? ` (${s.failures} failed)` : ''} | ${fixed(s.requestsPerSecond, 0)} | ` +
       `${fixed(s.throughputVsBaseline, 3)} | ${fixed(s.p50Ms, 2)} | ${fixed(s.p99Ms, 2)} | ${fixed(s.cpuUsPerRequest, 1)} | ` +
-      `${s.config === 'baseline' ? '' : signed(s.addedCpuUs)} | ${s.config === 'baseline' ? '' : iqr(s.addedCpuIqr)} | ${fixed(s.serverBusy, 2)}${s.serverBusy < UNRELIABLE_BUSY ? ' (!)' : ''} | ` +
+      `${s.config === 'baseline' ? '' : signed(s.addedCpuUs)} | ${s.config === 'baseline' ? '' : iqr(s.addedCpuIqr)} | ${fixed(s.allocatedKbPerRequest, 2)} | ${fixed(s.serverBusy, 2)}${s.serverBusy < UNRELIABLE_BUSY ? ' (!)' : ''} | ` +
       `${fixed(s.spansPerRequest, 2)} |`,
   );
   const warning = summaries.some((s) => s.serverBusy < UNRELIABLE_BUSY)
@@ -60,8 +62,8 @@ export function markdownTable(summaries: readonly Summary[]): string {
 /** The budget's pairings: each configuration's throughput and added CPU against the server it ran beside. */
 export function sideBySideTable(pairings: readonly PairingResult[]): string {
   const header = [
-    '| route | configuration | beside | x req/s | IQR over windows | range over process pairs | +us CPU/req | windows |',
-    '|---|---|---|--:|--:|--:|--:|--:|',
+    '| route | configuration | beside | x req/s | IQR over windows | range over process pairs | +us CPU/req | +KB alloc/req | windows |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|',
   ];
   const range = ([low, high]: readonly [number, number]): string => `${low.toFixed(3)}..${high.toFixed(3)}`;
   const failed = (p: PairingResult): string => {
@@ -71,7 +73,7 @@ export function sideBySideTable(pairings: readonly PairingResult[]): string {
   const rows = pairings.map(
     (p) =>
       `| ${p.route} | ${p.config}${failed(p)} | ${p.reference} | ${p.throughputRatio.toFixed(3)} | ${range(p.ratioIqr)} | ` +
-      `${range(p.processPairRange)} | ${signed(p.addedCpuUs)} | ${p.windows.length} |`,
+      `${range(p.processPairRange)} | ${signed(p.addedCpuUs)} | ${signedKb(p.addedAllocatedKb)} | ${p.windows.length} |`,
   );
   return [...header, ...rows].join('\n');
 }
@@ -158,6 +160,7 @@ function jsonReport(report: PassReport): unknown {
       p50Ms: round(s.p50Ms, 3),
       p99Ms: round(s.p99Ms, 3),
       cpuUsPerRequest: round(s.cpuUsPerRequest, 1),
+      allocatedKbPerRequest: round(s.allocatedKbPerRequest, 2),
       serverBusy: round(s.serverBusy, 3),
       spansPerRequest: s.spansPerRequest === null ? null : round(s.spansPerRequest, 3),
       throughputVsBaseline: s.throughputVsBaseline === null ? null : round(s.throughputVsBaseline, 4),
@@ -171,7 +174,15 @@ function jsonReport(report: PassReport): unknown {
       ratioIqr: p.ratioIqr.map((value) => round(value, 4)),
       processPairRange: p.processPairRange.map((value) => round(value, 4)),
       addedCpuUs: round(p.addedCpuUs, 1),
-      windows: p.windows.map((w) => ({ ...w, referenceCpuUs: round(w.referenceCpuUs, 1), configCpuUs: round(w.configCpuUs, 1), busy: round(w.busy, 3) })),
+      addedAllocatedKb: round(p.addedAllocatedKb, 2),
+      windows: p.windows.map((w) => ({
+        ...w,
+        referenceCpuUs: round(w.referenceCpuUs, 1),
+        configCpuUs: round(w.configCpuUs, 1),
+        referenceAllocatedKb: round(w.referenceAllocatedKb, 2),
+        configAllocatedKb: round(w.configAllocatedKb, 2),
+        busy: round(w.busy, 3),
+      })),
     })),
     budget: report.budget,
     windows: pass.windows.map((w) => ({
@@ -185,6 +196,7 @@ function jsonReport(report: PassReport): unknown {
       failures: w.load.failures,
       serverRequests: w.usage.requests,
       serverCpuMicros: w.usage.cpuMicros,
+      serverAllocatedBytes: w.usage.allocatedBytes,
       spans: w.usage.spans,
       attempts: w.attempts,
     })),

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getHeapStatistics } from 'node:v8';
 import { configSpec, isConfigName, type ConfigSpec, type Sdk } from './configs';
 import type { RequestListener } from './example-app';
 import type { Command, MemorySample, Reply } from './protocol';
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   });
 
   let cpuAtStart = process.cpuUsage();
+  let allocatedAtStart = 0;
   let spansAtStart = 0;
   let startedAtUs = 0;
   const handle = async (command: Command): Promise<void> => {
@@ -97,16 +99,18 @@ async function main(): Promise<void> {
         requests = 0;
         spansAtStart = tracing?.exportedSpans() ?? 0;
         startedAtUs = monotonicMicros();
+        allocatedAtStart = getHeapStatistics().total_allocated_bytes;
         cpuAtStart = process.cpuUsage();
         return send({ type: 'started' });
       case 'stop': {
         const served = requests;
         await tracing?.flush();
         const cpu = process.cpuUsage(cpuAtStart);
+        const allocatedBytes = getHeapStatistics().total_allocated_bytes - allocatedAtStart;
         const stoppedAtUs = monotonicMicros();
         const exported = tracing?.exportedSpans() ?? null;
         const spans = exported === null ? null : exported - spansAtStart;
-        return send({ type: 'stopped', cpuMicros: cpu.user + cpu.system, requests: served, spans, startedAtUs, stoppedAtUs });
+        return send({ type: 'stopped', cpuMicros: cpu.user + cpu.system, requests: served, spans, allocatedBytes, startedAtUs, stoppedAtUs });
       }
       case 'memory':
         // Spans waiting in the batch processor's queue are not leaked state: export them before measuring.

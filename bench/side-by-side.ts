@@ -8,7 +8,7 @@
  */
 import type { ConfigName, RouteSpec } from './configs';
 import { runLoad } from './load';
-import { busiestAttempt, cpuPerRequest, type WindowSettings } from './measure';
+import { allocatedKbPerRequest, busiestAttempt, cpuPerRequest, type WindowSettings } from './measure';
 import type { NodeBinary } from './node-binaries';
 import { ServerProcess } from './server-process';
 import { median, quartiles } from './stats';
@@ -37,6 +37,9 @@ export interface PairWindow {
   readonly configCpuUs: number;
   readonly referenceRequests: number;
   readonly configRequests: number;
+  /** Kilobytes allocated on V8's heap per request by each server: what the load on the machine does not move. */
+  readonly referenceAllocatedKb: number;
+  readonly configAllocatedKb: number;
   /** CPU seconds per second of both servers together: near 1 when they kept their shared core busy. */
   readonly busy: number;
   /** Responses of either server that were not 2xx, connection errors and timeouts: anything but 0 spoils the window. */
@@ -53,6 +56,8 @@ export interface PairingResult extends Pairing {
   readonly processPairRange: readonly [number, number];
   /** Median over windows of config CPU - reference CPU per request, in microseconds. */
   readonly addedCpuUs: number;
+  /** Median over windows of the configuration's allocated KB per request minus the reference's. */
+  readonly addedAllocatedKb: number;
 }
 
 type Log = (line: string) => void;
@@ -88,6 +93,8 @@ async function measureOnce(pair: Pair, route: RouteSpec, round: number, settings
     configCpuUs: cpuPerRequest(config),
     referenceRequests: reference.requests,
     configRequests: config.requests,
+    referenceAllocatedKb: allocatedKbPerRequest(reference),
+    configAllocatedKb: allocatedKbPerRequest(config),
     busy: (reference.cpuMicros + config.cpuMicros) / 1e6 / seconds,
   };
 }
@@ -120,6 +127,7 @@ function summarise(pairing: Pairing, windows: readonly PairWindow[]): PairingRes
     ratioIqr: quartiles(ratios),
     processPairRange: [Math.min(...perPair), Math.max(...perPair)],
     addedCpuUs: median(windows.map((window) => window.configCpuUs - window.referenceCpuUs)),
+    addedAllocatedKb: median(windows.map((window) => window.configAllocatedKb - window.referenceAllocatedKb)),
   };
 }
 
@@ -127,7 +135,7 @@ function describeWindow(pairing: Pairing, window: PairWindow): string {
   const ratio = ratioOf(window);
   return (
     `  p${window.processPair} r${window.round} ${pairing.route.padEnd(8)} ${pairing.reference}:${pairing.config}`.padEnd(52) +
-    `${window.referenceCpuUs.toFixed(1)} : ${window.configCpuUs.toFixed(1)} us/req  ratio ${ratio.toFixed(3)}  busy ${window.busy.toFixed(2)}` +
+    `${window.referenceCpuUs.toFixed(1)} : ${window.configCpuUs.toFixed(1)} us/req  ${window.referenceAllocatedKb.toFixed(2)} : ${window.configAllocatedKb.toFixed(2)} KB/req  ratio ${ratio.toFixed(3)}  busy ${window.busy.toFixed(2)}` +
     (window.attempts > 1 ? `  (best of ${window.attempts})` : '') +
     (window.failures > 0 ? `  FAILURES ${window.failures}` : '')
   );

@@ -1,6 +1,6 @@
 /** Medians over rounds, and each configuration against `baseline` paired round by round. */
 import type { ConfigName } from './configs';
-import { busyness, cpuPerRequest, type NodePass, type WindowResult } from './measure';
+import { allocatedKbPerRequest, busyness, cpuPerRequest, type NodePass, type WindowResult } from './measure';
 import { median, quartiles } from './stats';
 
 export interface Summary {
@@ -11,6 +11,8 @@ export interface Summary {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly cpuUsPerRequest: number;
+  /** Kilobytes allocated on V8's heap per request: independent of the machine's load, unlike the CPU. */
+  readonly allocatedKbPerRequest: number;
   /**
    * Server CPU seconds per second of load (req/s x CPU/req): near 1 when the server was the bottleneck, as
    * it must be; well below 1 means it waited (for the load generator, or for a core something else took).
@@ -58,6 +60,7 @@ function summarise(windows: readonly WindowResult[], baselines: readonly WindowR
     p50Ms: median(windows.map((window) => window.load.p50Ms)),
     p99Ms: median(windows.map((window) => window.load.p99Ms)),
     cpuUsPerRequest: median(windows.map(windowCpu)),
+    allocatedKbPerRequest: median(windows.map((window) => allocatedKbPerRequest(window.usage))),
     serverBusy: median(windows.map(busyness)),
     spansPerRequest: spans.includes(null) ? null : median(spans as number[]),
     throughputVsBaseline: medianOrNull(paired(windows, baselines, (w, b) => w.load.requestsPerSecond / b.load.requestsPerSecond)),
