@@ -5,8 +5,8 @@ import type { ReadableSpan } from '../helpers/sdk';
 import type { RunningServer } from '../helpers/server';
 import { delay, drumSpans } from './support';
 
-// The thrown values, hooks and controllers of the error hardening tests (errors.test.ts on Express,
-// koa-errors.test.ts on Koa), and how a case's outcome is observed.
+// The thrown values, hooks and controllers of the error hardening tests (errors.test.ts, on Express and on Koa),
+// and how a case's outcome is observed.
 
 // routing-controllers itself turns some thrown values (null, an Error whose message getter throws, ...) into an
 // unhandled rejection from its error handler and never answers. Those rejections are recorded and handled here,
