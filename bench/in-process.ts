@@ -3,10 +3,22 @@
  * turns block by block so that a slow spell of the machine slows each alike, and a request as drum-otel sees it.
  */
 import { EventEmitter } from 'node:events';
+import { getHeapStatistics } from 'node:v8';
 import { median } from './stats';
 
 /** One call of what is measured; nanoseconds per call are reported. */
 export type Operation = () => void;
+
+/** What {@link interleaved} reports of an operation. */
+export interface Measured {
+  /** Median CPU nanoseconds per call. */
+  readonly ns: number;
+  /** Median bytes allocated on V8's heap per call: what the garbage collector pays for later, elsewhere. */
+  readonly bytes: number;
+}
+
+/** Blocks in which the allocation is counted: bytes per call barely vary from one block to the next. */
+const ALLOCATION_BLOCKS = 5;
 
 const BLOCK_MS = 10;
 /** Blocks per operation: PARTS_BLOCKS, default 100. */
@@ -35,8 +47,8 @@ export interface Variant {
   readonly operation: Operation;
 }
 
-/** Median CPU ns per call of each variant, the variants taking turns block by block. */
-export function interleaved(variants: Readonly<Record<string, Operation | Variant>>): Record<string, number> {
+/** Median CPU ns and heap bytes per call of each variant, the variants taking turns block by block. */
+export function interleaved(variants: Readonly<Record<string, Operation | Variant>>): Record<string, Measured> {
   const names = Object.keys(variants);
   const all = names.map((name): Variant => {
     const variant = variants[name]!;
@@ -56,7 +68,17 @@ export function interleaved(variants: Readonly<Record<string, Operation | Varian
       samples[index]!.push(((cpuMicros() - started) * 1000) / count);
     });
   }
-  return Object.fromEntries(names.map((name, index) => [name, median(samples[index]!)]));
+  const bytes = names.map((): number[] => []);
+  for (let block = 0; block < ALLOCATION_BLOCKS; block++) {
+    all.forEach(({ before, operation }, index) => {
+      before?.();
+      const count = counts[index]!;
+      const allocated = getHeapStatistics().total_allocated_bytes;
+      for (let i = 0; i < count; i++) operation();
+      bytes[index]!.push((getHeapStatistics().total_allocated_bytes - allocated) / count);
+    });
+  }
+  return Object.fromEntries(names.map((name, index) => [name, { ns: median(samples[index]!), bytes: median(bytes[index]!) }]));
 }
 
 /** Request headers as a DRUM client sends them, without trace headers (most requests have none). */
@@ -78,8 +100,11 @@ export class FinishedResponse extends EventEmitter {
   readonly socket = null;
 }
 
-/** Prints a table of nanoseconds per call under its title. */
-export function print(title: string, table: Record<string, number>): void {
+/** Prints a table of nanoseconds (and, where measured, heap bytes) per call under its title. */
+export function print(title: string, table: Record<string, number | Measured>): void {
   console.log(`\n${title}\n`);
-  for (const [name, ns] of Object.entries(table)) console.log(`${ns.toFixed(0).padStart(8)} ns  ${name}`);
+  for (const [name, value] of Object.entries(table)) {
+    const { ns, bytes } = typeof value === 'number' ? { ns: value, bytes: undefined } : value;
+    console.log(`${ns.toFixed(0).padStart(8)} ns${bytes === undefined ? '' : `${bytes.toFixed(0).padStart(7)} B`}  ${name}`);
+  }
 }

@@ -37,12 +37,12 @@ import { CollectingReader } from './collecting-reader';
 import { flagsFromEnv } from './configs';
 import { benchNodes } from './node-binaries';
 import { median } from './stats';
-import { cpuMicros, FinishedResponse, HEADERS, interleaved, print, type Operation } from './in-process';
+import { cpuMicros, FinishedResponse, HEADERS, interleaved, print, type Measured, type Operation } from './in-process';
 
 
 const TRACED_HEADERS = { ...HEADERS, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
 
-function propagatorTable(): Record<string, number> {
+function propagatorTable(): Record<string, Measured> {
   // The global propagator is setupOtel's (B3 single and multi header, W3C trace context, W3C baggage).
   const w3c = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
   return interleaved({
@@ -64,7 +64,7 @@ function tracerWith(sampler: ParentBasedSampler, processors: SpanProcessor[] = [
 
 const ATTRIBUTES = { 'http.request.method': 'POST', 'http.route': '/predict/', 'url.path': '/predict/' };
 
-function spanTable(): Record<string, number> {
+function spanTable(): Record<string, Measured> {
   const always = tracerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
   const ratio = tracerWith(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }));
   const dropping = { export: (_spans: unknown, done: (result: { code: number }) => void) => done({ code: 0 }), shutdown: async () => {} };
@@ -103,7 +103,7 @@ const DURATION_ATTRIBUTES = {
   'http.response.status_code': 200,
 };
 
-function metricsTable(): Record<string, number> {
+function metricsTable(): Record<string, Measured> {
   const histogram = new MeterProvider({ readers: [new CollectingReader()] }).getMeter('parts').createHistogram('http.server.request.duration');
   return interleaved({
     'histogram.record, the duration attributes (SDK MeterProvider)': () => histogram.record(0.003, { ...DURATION_ATTRIBUTES }),
@@ -113,7 +113,7 @@ function metricsTable(): Record<string, number> {
 
 const KEY = createContextKey('parts');
 
-function contextTable(): Record<string, number> {
+function contextTable(): Record<string, Measured> {
   const entered = ROOT_CONTEXT.setValue(KEY, 1);
   const noop = (): void => {};
   return interleaved({
@@ -175,7 +175,7 @@ function noTraceCall(drumOtel: DrumOtel): Operation {
   return () => void override(actionMetadata, action, []);
 }
 
-function requestPathTable(): Record<string, number> {
+function requestPathTable(): Record<string, Measured> {
   const variants: [string, DrumOtel][] = [['this build', thisBuild]];
   const compared = process.env.PARTS_COMPARE_DIST;
   // Another build's dist, chosen at run time: only require() can load it synchronously.
