@@ -4,10 +4,10 @@ import { trace, type Attributes } from '@opentelemetry/api';
 import { ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE } from '@opentelemetry/semantic-conventions';
 import { IsInt, Min } from 'class-validator';
 import { Body, Get, HttpError, JsonController, Param, Post } from 'routing-controllers';
-import { ATTR_GEN_AI_REQUEST_CONSUMER_ID, instrumentControllers, NoTrace, Traced } from '../../src';
-import type { ReadableSpan } from '../helpers/sdk';
-import { startKoaServer, startServer, type RunningServer } from '../helpers/server';
-import { finishedSpans, registerTracing } from '../helpers/tracing';
+import { ATTR_GEN_AI_REQUEST_CONSUMER_ID, instrumentControllers, NoTrace, Traced } from '../../../src';
+import type { ReadableSpan } from '../../helpers/sdk';
+import { startKoaServer, startServer, type RunningServer } from '../../helpers/server';
+import { finishedSpans, registerTracing } from '../../helpers/tracing';
 
 // One app, its controllers served by Express and by Koa in one process: each driver's requests must export
 // exactly the spans of the other's.
@@ -19,12 +19,6 @@ class ScoreRequest {
   @IsInt()
   @Min(1)
   rows!: number;
-}
-
-class TeapotError extends HttpError {
-  constructor() {
-    super(418, 'I am a teapot');
-  }
 }
 
 @JsonController('/models')
@@ -56,7 +50,7 @@ class ModelController {
 
   @Get('/failing/teapot')
   teapot() {
-    throw new TeapotError();
+    throw new HttpError(418, 'I am a teapot');
   }
 }
 
