@@ -41,7 +41,7 @@ export function defaultSpanName(prefix: string, method: string, routeTemplate: s
   return prefix === '' ? `${method} ${routeTemplate}` : `${prefix}.${method} ${routeTemplate}`;
 }
 
-/** A route as routing-controllers registers it with Express, as the low-cardinality template text. */
+/** A route as routing-controllers registers it with Express or Koa, as the low-cardinality template text. */
 export function routeTemplate(route: string | RegExp): string {
   return typeof route === 'string' ? route : String(route);
 }

@@ -37,7 +37,10 @@ export interface ActionInfo {
   readonly controller: Function;
   /** The name of the controller method that serves the route. */
   readonly method: string;
-  /** The route template as Express matched it, route prefix and controller route included (`/api/models/:id`). */
+  /**
+   * The route template as Express or Koa matched it, route prefix and controller route included
+   * (`/api/models/:id`; on Koa without a trailing slash).
+   */
   readonly route: string;
 }
 
@@ -53,9 +56,9 @@ export interface HookInfo {
    * `@opentelemetry/instrumentation-http`, that instrumentation's SERVER span.
    */
   readonly span: Span;
-  /** Node's request, as Express and routing-controllers see it. */
+  /** Node's request (Express's `req`, Koa's `ctx.req`). */
   readonly request: IncomingMessage;
-  /** Node's response to it. */
+  /** Node's response to it (Express's `res`, Koa's `ctx.res`). */
   readonly response: ServerResponse;
   /** The action the request reached. */
   readonly action: ActionInfo;

@@ -18,7 +18,7 @@ import type { Settings } from './settings';
  * its measurement and the request hook, tied to `response` to be ended when it closes. Returns the context the
  * rest of the request runs in.
  *
- * @param target - The request target as received (Express's `originalUrl`, not its mount-relative `url`).
+ * @param target - The request target as received (Express's or Koa's `originalUrl`, not a mount-relative `url`).
  */
 export function beginRequestTrace(
   settings: Settings,
