@@ -83,6 +83,7 @@ export const CONFIGS = [
   { name: 'auto', instrumentation: 'none', sdk: { kind: 'auto' }, byDefault: true },
   { name: 'floor', instrumentation: 'none', sdk: { kind: 'floor' }, byDefault: true },
   { name: 'sdk-disabled', instrumentation: 'traced', sdk: { ...SHIPPED, disabled: true }, byDefault: true },
+  { name: 'loaded-only', instrumentation: 'none', sdk: { ...SHIPPED, disabled: true }, byDefault: false },
   { name: 'span-only', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 1 }, byDefault: true },
   { name: 'span-only@1%', instrumentation: 'none', sdk: { kind: 'span-only', ratio: RATIO_1_PERCENT }, byDefault: true },
   { name: 'span-only-off', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 0 }, byDefault: false },
