@@ -10,7 +10,7 @@ import { RequestMeasurement } from './metrics';
 import type { ActionPlan } from './plan';
 import { attachRequestTrace, RequestTrace } from './request-trace';
 import type { RouteEntry } from './routes';
-import { protocolVersion, serverAttributes, urlScheme } from './server-attributes';
+import { protocolVersion, recordedServerAttributes, serverAttributes, urlScheme } from './server-attributes';
 import type { Settings } from './settings';
 
 /**
@@ -74,9 +74,9 @@ function startSpan(
   const parent = nested ? active : propagation.extract(active, request.headers);
   const kind = nested ? SpanKind.INTERNAL : SpanKind.SERVER;
   const span = settings.tracer.startSpan(spanNameFor(settings, entry, method), { kind, attributes }, parent);
-  // DRUM's own attributes only on a span that records: the SDK copies and checks every start attribute before its
-  // sampler decides, so a dropped span would pay for them all.
-  if (span.isRecording()) span.setAttributes(drumAttributes(settings, entry.plan, request, {}));
+  // The rest only on a span that records: the SDK copies and checks every start attribute before its sampler
+  // decides, so a dropped span would pay for them all.
+  if (span.isRecording()) span.setAttributes(drumAttributes(settings, entry.plan, request, recordedServerAttributes(request)));
   return { span, spanContext: trace.setSpan(parent, span), owned: true };
 }
 

@@ -48,12 +48,12 @@ interface RequestAttributes extends Attributes {
   [ATTR_HTTP_ROUTE]: string;
   [ATTR_URL_PATH]: string;
   [ATTR_URL_SCHEME]: string;
-  [ATTR_NETWORK_PROTOCOL_VERSION]: string;
 }
 
 /**
- * The stable HTTP server attributes of a request: method, route, path, query (sensitive values redacted),
- * scheme, server address and port (from `Host`), client address, protocol version and user agent.
+ * The stable HTTP server attributes of a request that a span starts with: those the HTTP conventions give
+ * samplers at span creation (method, path, query with sensitive values redacted, scheme, server address and port
+ * from `Host`, client address and user agent) and the route.
  *
  * @param target - The request target as received (`req.originalUrl`, not Express's mount-relative `url`).
  * @param scheme - The request's {@link urlScheme}.
@@ -72,7 +72,6 @@ export function serverAttributes(
     'http.route': route,
     'url.path': urlPath(target),
     'url.scheme': scheme,
-    'network.protocol.version': protocolVersion(request),
   };
   const query = urlQuery(target);
   if (query !== undefined) attributes[ATTR_URL_QUERY] = query;
@@ -91,6 +90,19 @@ export function serverAttributes(
     if (size !== undefined) attributes[ATTR_HTTP_REQUEST_BODY_SIZE] = size;
   }
   return attributes;
+}
+
+/** The attributes of {@link recordedServerAttributes}, by name in its literal (see `RequestAttributes`). */
+interface RecordedAttributes extends Attributes {
+  [ATTR_NETWORK_PROTOCOL_VERSION]: string;
+}
+
+/**
+ * The stable HTTP server attributes no sampler is given (the protocol version), for a span that records: the SDK
+ * copies and checks every attribute a span starts with, even for a span its sampler then drops.
+ */
+export function recordedServerAttributes(request: ServerRequest): RecordedAttributes {
+  return { 'network.protocol.version': protocolVersion(request) };
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 };

@@ -5,6 +5,7 @@ import {
   firstListValue,
   parseHost,
   protocolVersion,
+  recordedServerAttributes,
   serverAttributes,
   urlScheme,
   type ServerRequest,
@@ -21,7 +22,7 @@ function request(headers: ServerRequest['headers'] = {}, overrides: Partial<Serv
 
 const plain = { trustProxy: false, recordBodySizes: false };
 
-test('serverAttributes: every stable attribute of a request, as the conventions name them', (t) => {
+test('serverAttributes: every stable attribute a span starts with, as the conventions name them', (t) => {
   const headers = { host: 'models.example.com:8443', 'user-agent': 'curl/8.5.0', 'content-length': '12' };
   t.deepEqual(serverAttributes(request(headers), 'POST', '/predict/', '/predict/?sig=abc&x=1', 'http', plain), {
     'http.request.method': 'POST',
@@ -32,9 +33,13 @@ test('serverAttributes: every stable attribute of a request, as the conventions 
     'server.address': 'models.example.com',
     'server.port': 8443,
     'client.address': '10.0.0.9',
-    'network.protocol.version': '1.1',
     'user_agent.original': 'curl/8.5.0',
   });
+});
+
+test('recordedServerAttributes: the protocol version, which no sampler is given', (t) => {
+  t.deepEqual(recordedServerAttributes(request()), { 'network.protocol.version': '1.1' });
+  t.deepEqual(recordedServerAttributes(request({}, { httpVersion: '2.0' })), { 'network.protocol.version': '2' });
 });
 
 test('serverAttributes: no query, Host or user agent gives no such attributes; body size only when asked for', (t) => {
@@ -44,7 +49,6 @@ test('serverAttributes: no query, Host or user agent gives no such attributes; b
     'http.route': '/r',
     'url.path': '/r',
     'url.scheme': 'http',
-    'network.protocol.version': '1.0',
   });
   const sized = serverAttributes(bare, 'GET', '/r', '/r', 'http', { trustProxy: false, recordBodySizes: true });
   t.is(sized['http.request.body.size'], 12);
