@@ -53,6 +53,12 @@ export type Sdk =
    * that does only what the SDK and Node must for a traced request: the SDK's span and its context.
    */
   | { readonly kind: 'span-only'; readonly ratio: number }
+  /**
+   * `span-only` with the attributes drum-otel's span has on the bench's requests (the server address and port
+   * and the client address at the start, the protocol version once recording, both status codes at the end):
+   * the SDK's part of drum-otel's own span, so that `shipped` beside it is drum-otel's code alone.
+   */
+  | { readonly kind: 'span-only-full'; readonly ratio: number }
   /** The `span-only` middleware over the bare provider of `drum-otel` and `auto` instead of `setupOtel()`. */
   | { readonly kind: 'span-only-bare' };
 
@@ -86,6 +92,7 @@ export const CONFIGS = [
   { name: 'loaded-only', instrumentation: 'none', sdk: { ...SHIPPED, disabled: true }, byDefault: false },
   { name: 'span-only', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 1 }, byDefault: true },
   { name: 'span-only@1%', instrumentation: 'none', sdk: { kind: 'span-only', ratio: RATIO_1_PERCENT }, byDefault: true },
+  { name: 'span-only-full', instrumentation: 'none', sdk: { kind: 'span-only-full', ratio: 1 }, byDefault: true },
   { name: 'span-only-off', instrumentation: 'none', sdk: { kind: 'span-only', ratio: 0 }, byDefault: false },
   { name: 'span-only-bare', instrumentation: 'none', sdk: { kind: 'span-only-bare' }, byDefault: true },
   { name: 'metrics-only', instrumentation: 'none', sdk: { kind: 'metrics-only' }, byDefault: true },
@@ -98,6 +105,7 @@ export const CONFIGS = [
   // The Koa row: the same app on routing-controllers' Koa driver, untraced, with drum-otel, and with the
   // upstream instrumentations, so that drum-otel on Koa is compared with what a Koa user would run instead.
   { name: 'koa-baseline', instrumentation: 'none', sdk: { kind: 'none' }, byDefault: true, framework: 'koa' },
+  { name: 'koa-shipped', instrumentation: 'traced', sdk: SHIPPED, byDefault: true, framework: 'koa' },
   { name: 'koa-drum-otel', instrumentation: 'traced', sdk: { kind: 'provider' }, byDefault: true, framework: 'koa' },
   { name: 'koa-auto', instrumentation: 'none', sdk: { kind: 'auto-koa' }, byDefault: true, framework: 'koa' },
 ] as const satisfies readonly ConfigSpec[];

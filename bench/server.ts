@@ -19,12 +19,14 @@ interface Prepared {
 /** OpenTelemetry as the configuration wants it; `baseline` loads no OpenTelemetry module at all. */
 async function prepare({ sdk }: ConfigSpec): Promise<Prepared> {
   if (sdk.kind === 'none') return { tracing: undefined, beforeRoutes: undefined };
-  const { setUpTracing, floorMiddleware, spanOnlyMiddleware, metricsOnlyMiddleware, logRecordMiddleware } = await import('./tracing');
+  const { setUpTracing, floorMiddleware, spanOnlyMiddleware, spanOnlyFullMiddleware, metricsOnlyMiddleware, logRecordMiddleware } =
+    await import('./tracing');
   const tracing = await setUpTracing(sdk);
   const middlewares: Partial<Record<Sdk['kind'], Prepared['beforeRoutes']>> = {
     floor: floorMiddleware,
     'span-only': spanOnlyMiddleware,
     'span-only-bare': spanOnlyMiddleware,
+    'span-only-full': spanOnlyFullMiddleware,
     'metrics-only': metricsOnlyMiddleware,
     'provider+logs': logRecordMiddleware,
   };

@@ -284,6 +284,35 @@ export function spanOnlyMiddleware(incoming: unknown, outgoing: unknown, next: (
   context.with(trace.setSpan(parent, span), next);
 }
 
+/**
+ * The `span-only-full` middleware: `span-only` with the attributes of drum-otel's span on the bench's requests
+ * (no user agent, no identity headers), each set where drum-otel sets it. Still no drum-otel code.
+ */
+export function spanOnlyFullMiddleware(incoming: unknown, outgoing: unknown, next: () => void): void {
+  const request = incoming as IncomingMessage;
+  const response = outgoing as ServerResponse;
+  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+  const path = request.url ?? '';
+  const [address, port] = (request.headers.host ?? '').split(':');
+  const attributes = {
+    'http.request.method': request.method ?? 'GET',
+    'http.route': path,
+    'url.path': path,
+    'url.scheme': 'http',
+    'server.address': address,
+    'server.port': Number(port),
+    'client.address': request.socket.remoteAddress ?? '',
+  };
+  const span = SPAN_ONLY_TRACER.startSpan(`${request.method} ${path}`, { kind: SpanKind.SERVER, attributes }, parent);
+  if (span.isRecording()) span.setAttributes({ 'network.protocol.version': request.httpVersion });
+  response.once('close', () => {
+    span.setAttribute('http.response.status_code', response.statusCode);
+    span.setAttribute('http.status_code', response.statusCode);
+    span.end();
+  });
+  context.with(trace.setSpan(parent, span), next);
+}
+
 /** Sets up OpenTelemetry as `sdk` describes it; `undefined` for configurations without an SDK. */
 export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise<Tracing | undefined> {
   switch (sdk.kind) {
@@ -308,6 +337,7 @@ export async function setUpTracing(sdk: Exclude<Sdk, { kind: 'none' }>): Promise
       enableContextManagerOnly();
       return undefined;
     case 'span-only':
+    case 'span-only-full':
       return setUpShipped({ kind: 'setupOtel', exporter: 'none', ratio: sdk.ratio });
   }
 }
