@@ -4,7 +4,7 @@ import test from 'ava';
 import { SpanKind } from '@opentelemetry/api';
 import { Get, JsonController } from 'routing-controllers';
 import { instrumentControllers, NoTrace, type HookInfo } from '../../src';
-import { startKoaServer, startServer, type RunningServer } from '../helpers/server';
+import { SERVER_DRIVERS, type RunningServer, type ServerDriver } from '../helpers/server';
 import { finishedSpans } from '../helpers/tracing';
 
 const { exporter } = tracing;
@@ -35,8 +35,7 @@ class HealthController {
 }
 
 // Each test runs on routing-controllers' Express driver and on its Koa driver, serving the same controllers.
-const DRIVERS = { express: startServer, koa: startKoaServer } as const;
-const servers = new Map<keyof typeof DRIVERS, RunningServer>();
+const servers = new Map<ServerDriver['name'], RunningServer>();
 const hookSpans: string[] = [];
 
 test.before(async () => {
@@ -48,8 +47,8 @@ test.before(async () => {
       hookSpans.push(span.spanContext().spanId);
     },
   });
-  for (const [driver, start] of Object.entries(DRIVERS)) {
-    servers.set(driver as keyof typeof DRIVERS, await start({ controllers: [ModelController, HealthController, LeanController], routePrefix: '/api' }));
+  for (const driver of SERVER_DRIVERS) {
+    servers.set(driver.name, await driver.start({ controllers: [ModelController, HealthController, LeanController], routePrefix: '/api' }));
   }
 });
 
@@ -61,14 +60,14 @@ test.beforeEach(() => exporter.reset());
 
 // fetch (undici) is not patched by instrumentation-http, so the only spans are the server's and the
 // traceparent sent is the one the server sees.
-async function get(driver: keyof typeof DRIVERS, path: string, headers: Record<string, string> = {}): Promise<number> {
-  const response = await fetch(`${servers.get(driver)!.url}${path}`, { headers });
+async function get(driver: ServerDriver, path: string, headers: Record<string, string> = {}): Promise<number> {
+  const response = await fetch(`${servers.get(driver.name)!.url}${path}`, { headers });
   await response.arrayBuffer();
   return response.status;
 }
 
-for (const driver of Object.keys(DRIVERS) as (keyof typeof DRIVERS)[]) {
-  test.serial(`${driver}: with instrumentation-http on, its SERVER span gets the route and name, and the drum span is its INTERNAL child`, async (t) => {
+for (const driver of SERVER_DRIVERS) {
+  test.serial(`${driver.name}: with instrumentation-http on, its SERVER span gets the route and name, and the drum span is its INTERNAL child`, async (t) => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     t.is(await get(driver, '/api/models/5', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }), 200);
     const spans = await finishedSpans(exporter, 2);
@@ -90,7 +89,7 @@ for (const driver of Object.keys(DRIVERS) as (keyof typeof DRIVERS)[]) {
     t.is(drum!.attributes['http.response.status_code'], 200);
   });
 
-  test.serial(`${driver}: a @NoTrace() route still gets the http span, unnamed by drum-otel, but no drum span`, async (t) => {
+  test.serial(`${driver.name}: a @NoTrace() route still gets the http span, unnamed by drum-otel, but no drum span`, async (t) => {
     t.is(await get(driver, '/api/health'), 200);
     const spans = await finishedSpans(exporter, 2, 2000);
     t.deepEqual(spans.map((span) => [span.instrumentationScope.name, span.kind, span.name, span.attributes['http.route']]), [
@@ -98,7 +97,7 @@ for (const driver of Object.keys(DRIVERS) as (keyof typeof DRIVERS)[]) {
     ]);
   });
 
-  test.serial(`${driver}: internalSpan: false: only the http SERVER span, with the route, its name, the DRUM attributes and the hooks`, async (t) => {
+  test.serial(`${driver.name}: internalSpan: false: only the http SERVER span, with the route, its name, the DRUM attributes and the hooks`, async (t) => {
     hookSpans.length = 0;
     t.is(await get(driver, '/api/lean/models/7', { 'x-datarobot-consumer-id': 'user-7' }), 200);
     const spans = await finishedSpans(exporter, 2, 2000);
