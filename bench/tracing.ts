@@ -4,7 +4,7 @@
  * loads this file, and only for configurations that use OpenTelemetry: `baseline` loads none of it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, createContextKey, logs, metrics, propagation, ROOT_CONTEXT, SeverityNumber, SpanKind, trace, ValueType, type Context, type Histogram } from '@opentelemetry/api';
+import { context, createContextKey, logs, metrics, propagation, ROOT_CONTEXT, SeverityNumber, SpanKind, trace, ValueType, type Attributes, type Context, type Histogram } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -266,8 +266,6 @@ const SPAN_ONLY_TRACER = trace.getTracer('drum-otel.bench.span-only');
  */
 export function spanOnlyMiddleware(incoming: unknown, outgoing: unknown, next: () => void): void {
   const request = incoming as IncomingMessage;
-  const response = outgoing as ServerResponse;
-  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
   const path = request.url ?? '';
   const attributes = {
     'http.request.method': request.method ?? 'GET',
@@ -276,12 +274,7 @@ export function spanOnlyMiddleware(incoming: unknown, outgoing: unknown, next: (
     'url.scheme': 'http',
     'network.protocol.version': request.httpVersion,
   };
-  const span = SPAN_ONLY_TRACER.startSpan(`${request.method} ${path}`, { kind: SpanKind.SERVER, attributes }, parent);
-  response.once('close', () => {
-    span.setAttribute('http.response.status_code', response.statusCode);
-    span.end();
-  });
-  context.with(trace.setSpan(parent, span), next);
+  runInSpan(request, outgoing as ServerResponse, next, attributes, undefined, STATUS);
 }
 
 /**
@@ -290,8 +283,6 @@ export function spanOnlyMiddleware(incoming: unknown, outgoing: unknown, next: (
  */
 export function spanOnlyFullMiddleware(incoming: unknown, outgoing: unknown, next: () => void): void {
   const request = incoming as IncomingMessage;
-  const response = outgoing as ServerResponse;
-  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
   const path = request.url ?? '';
   const [address, port] = (request.headers.host ?? '').split(':');
   const attributes = {
@@ -303,11 +294,31 @@ export function spanOnlyFullMiddleware(incoming: unknown, outgoing: unknown, nex
     'server.port': Number(port),
     'client.address': request.socket.remoteAddress ?? '',
   };
-  const span = SPAN_ONLY_TRACER.startSpan(`${request.method} ${path}`, { kind: SpanKind.SERVER, attributes }, parent);
-  if (span.isRecording()) span.setAttributes({ 'network.protocol.version': request.httpVersion });
+  const recorded = { 'network.protocol.version': request.httpVersion };
+  runInSpan(request, outgoing as ServerResponse, next, attributes, recorded, STATUS_AND_LEGACY);
+}
+
+const STATUS = ['http.response.status_code'] as const;
+const STATUS_AND_LEGACY = ['http.response.status_code', 'http.status_code'] as const;
+
+/**
+ * The span of both `span-only` middlewares: started with `attributes` under the propagated parent, `recorded`
+ * added when it records, each of `statusNames` set to the status code and the span ended when the response
+ * closes, its context entered for the rest of the request.
+ */
+function runInSpan(
+  request: IncomingMessage,
+  response: ServerResponse,
+  next: () => void,
+  attributes: Attributes,
+  recorded: Attributes | undefined,
+  statusNames: readonly string[],
+): void {
+  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+  const span = SPAN_ONLY_TRACER.startSpan(`${request.method} ${request.url ?? ''}`, { kind: SpanKind.SERVER, attributes }, parent);
+  if (recorded !== undefined && span.isRecording()) span.setAttributes(recorded);
   response.once('close', () => {
-    span.setAttribute('http.response.status_code', response.statusCode);
-    span.setAttribute('http.status_code', response.statusCode);
+    for (const name of statusNames) span.setAttribute(name, response.statusCode);
     span.end();
   });
   context.with(trace.setSpan(parent, span), next);
